@@ -1,0 +1,28 @@
+/*
+ * account.h - choosing the account for a message (DESIGN §2, issue 3).
+ *
+ * Order: the -a name; else the first account whose match_from globs match
+ * the envelope sender (a user+detail@ sender also matches user@ patterns);
+ * else the top-level `default`; else the only account when there is one.
+ */
+#ifndef RELAYMAIL_ACCOUNT_H
+#define RELAYMAIL_ACCOUNT_H
+
+#include "conf.h"
+
+/*
+ * Pick the account. sender may be NULL or "" (no sender known yet or the
+ * null sender: match_from is then skipped). why receives a one-line
+ * human reason ("-a work", "sender bob@x matches *@x in [work]",
+ * "default = work"). EX_CONFIG when the named account does not exist or
+ * nothing can be chosen.
+ */
+int	 account_select(const struct conf *, const char *cli_name,
+	    const char *sender, struct account **out, char *why,
+	    size_t whylen, struct err *);
+
+/* 1 when the glob pattern matches the address (case-insensitive domain,
+ * +detail stripped as described above), else 0. */
+int	 account_match_from(const char *pattern, const char *addr);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * bounds.h - every fixed cap in relaymail, each with the reason for it.
+ *
+ * Exceeding any of these is an error reported to the caller, never a
+ * silent truncation.
+ */
+#ifndef RELAYMAIL_BOUNDS_H
+#define RELAYMAIL_BOUNDS_H
+
+/* RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with CRLF. */
+#define BOUNDS_REPLY_LINE	512
+/* Our cap on lines in one multi-line reply; EHLO lists ~20 in practice. */
+#define BOUNDS_REPLY_LINES	64
+/* RFC 5321 §4.5.3.1.3: a reverse-path or forward-path is 256 octets. */
+#define BOUNDS_ADDR		256
+/* RFC 5321 §4.5.3.1.1 / §4.5.3.1.2: local part 64, domain 255 octets. */
+#define BOUNDS_LOCAL		64
+#define BOUNDS_DOMAIN		255
+/* RFC 5321 §4.5.3.1.4: a command line is 512 octets with CRLF; with
+ * ESMTP parameters (RFC 1869 §4.1.2) MAIL and RCPT may grow, we cap. */
+#define BOUNDS_CMD		1024
+/* RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; our cap. */
+#define BOUNDS_RCPTS		1000
+/* RFC 5322 §2.1.1: a line is at most 998 octets plus CRLF. */
+#define BOUNDS_LINE		998
+/* Our cap on one (unfolded) header field and on the header section. */
+#define BOUNDS_HEADER		65536
+#define BOUNDS_HEADERS_TOTAL	(1024 * 1024)
+#define BOUNDS_HEADER_COUNT	1000
+/* Messages up to this size stay in memory; beyond, an unlinked temp file. */
+#define BOUNDS_SPOOL_MEM	(256 * 1024)
+/* Largest message we accept at all (same as Postfix's default ×5). */
+#define BOUNDS_MESSAGE		((long long)1 << 31)
+/* RFC 8446 §5.1 / RFC 5246 §6.2.1: a TLS record carries at most 16 KiB;
+ * the body is written in blocks that fill whole records. */
+#define BOUNDS_IO_BLOCK		16384
+/* Read buffer for server replies (several pipelined replies at once). */
+#define BOUNDS_RBUF		8192
+/* Configuration values (OAuth tokens, commands) and secrets. */
+#define BOUNDS_CONF_LINE	16384
+#define BOUNDS_SECRET		16384
+/* SASL (RFC 4954 §4): base64 challenge/response lines we handle. */
+#define BOUNDS_SASL		(BOUNDS_SECRET * 2)
+/* Hosts in one `host` list and addresses tried per host. */
+#define BOUNDS_HOSTS		16
+#define BOUNDS_ADDRS_PER_HOST	16
+/* Error and log message text. */
+#define BOUNDS_ERRMSG		1024
+/* Account names, file paths. */
+#define BOUNDS_NAME		64
+#define BOUNDS_PATH		4096
+/* Alias expansion depth (loops are an error before this). */
+#define BOUNDS_ALIAS_DEPTH	16
+
+#endif

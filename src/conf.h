@@ -1,0 +1,141 @@
+/*
+ * conf.h - the configuration file (DESIGN §2), read with libinih.
+ *
+ * conf_load() reads one INI file into a struct conf: a top-level
+ * `default`, a [defaults] section and one section per account. Every
+ * account comes out complete: [defaults] merged in, defaults applied
+ * (port from tls, timeout 60, ...), values validated. Strings are owned by
+ * the struct conf and freed (secrets wiped) by conf_free().
+ *
+ * Errors: EX_CONFIG with "file:line: what" for unknown keys, bad values,
+ * missing required keys, a config holding a secret that group/others can
+ * read (for root too, unless the setgid rule of DESIGN §7 applies),
+ * EX_NOINPUT when the named file cannot be read.
+ */
+#ifndef RELAYMAIL_CONF_H
+#define RELAYMAIL_CONF_H
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include "bounds.h"
+#include "err.h"
+#include "secret.h"
+
+/* The system config: the last place searched, and the only file the
+ * setgid group may be used for (DESIGN §7). */
+#ifndef CONF_SYSTEM_PATH
+#define CONF_SYSTEM_PATH	"/etc/relaymail.conf"
+#endif
+
+enum tls_mode { TLS_IMPLICIT = 0, TLS_STARTTLS, TLS_NONE };
+enum auth_mech {
+	AUTH_AUTO = 0, AUTH_PLAIN, AUTH_LOGIN, AUTH_CRAM_MD5,
+	AUTH_SCRAM_SHA_256, AUTH_XOAUTH2, AUTH_OAUTHBEARER, AUTH_EXTERNAL,
+	AUTH_NONE
+};
+enum queue_mode { QUEUE_ON_FAILURE = 0, QUEUE_ALWAYS, QUEUE_NEVER };
+enum log_kind { LOGTO_SYSLOG = 0, LOGTO_FILE, LOGTO_NONE }; /* not LOG_*: syslog.h */
+
+struct account {
+	char		 name[BOUNDS_NAME];
+	const char	*file;		/* config file it came from */
+	int		 line;		/* line of its [section] header */
+
+	char		*hosts[BOUNDS_HOSTS];	/* `host`, split on commas */
+	int		 nhosts;
+	int		 port;		/* resolved: 465/587/25 by tls */
+	enum tls_mode	 tls;
+	char		*tls_ca_file;	/* NULL: system trust store */
+	char		*tls_pin;	/* "sha256/B64,sha256/B64" or NULL */
+	int		 tls_verify;	/* 1 (default) or 0 */
+	char		*tls_cert_file, *tls_key_file;
+	int		 tls_min_version; /* 12 or 13 */
+	char		*tls_priority;	/* GnuTLS priority override or NULL */
+	char		*tls_server_name;
+
+	enum auth_mech	 auth;
+	char		*user;		/* NULL: no AUTH (with auth=auto) */
+	struct secret	 password;	/* from password or password_file or
+					 * password_command (run lazily) */
+	char		*password_command;
+	char		*password_file;
+
+	char		*from;
+	char		*match_from[BOUNDS_HOSTS]; /* glob patterns */
+	int		 nmatch_from;
+	int		 force_from;
+	char		*domain;	/* EHLO name; NULL: host's FQDN */
+	char		*maildomain;	/* NULL: domain of from, else FQDN */
+	char		*aliases;	/* path or NULL */
+	char		*fallback;	/* account name or NULL */
+	int		 timeout;	/* seconds, default 60 */
+
+	enum queue_mode	 queue;
+	char		*queue_dir;	/* resolved default if unset */
+	long		 queue_lifetime; /* seconds, default 5d */
+	char		*notify;	/* NULL: envelope sender; "none" */
+	enum log_kind	 log;
+	char		*log_path;	/* for LOGTO_FILE */
+};
+
+struct conf {
+	char		*path;		/* file actually read */
+	char		*default_account; /* top-level `default` or NULL */
+	struct account	 defaults;	/* [defaults], for reference */
+	struct account	*accounts;	/* in file order */
+	int		 naccounts;
+	int		 system;	/* 1 when path is the system config */
+};
+
+/*
+ * Find the config to use (DESIGN §2 search order): cli_path (-C), then
+ * $RELAYMAIL_CONFIG, $XDG_CONFIG_HOME/relaymail/config (default
+ * ~/.config/relaymail/config), /etc/relaymail.conf. Writes the first that
+ * exists into out. EX_CONFIG when none exists (message lists the paths
+ * tried); EX_NOINPUT when cli_path is given and cannot be read.
+ */
+int	 conf_find(const char *cli_path, char *out, size_t outlen, struct err *);
+
+/*
+ * Load and validate path. When report is not NULL, every problem is
+ * written to it as "file:line: message\n" and loading continues to the
+ * end (for --check-config); the first problem is also left in err.
+ * Returns 0, or -1 when there was any problem.
+ */
+int	 conf_load(struct conf *, const char *path, FILE *report, struct err *);
+
+/* Find an account by name, or NULL. */
+struct account *conf_account(const struct conf *, const char *name);
+
+/*
+ * Make sure a->password holds the secret: runs password_command (first
+ * line of its output; EX_CONFIG with its stderr summarised, never the
+ * secret, when it fails) or reads password_file (permission-checked).
+ * No-op when already set or no secret is configured.
+ */
+int	 conf_load_secret(struct account *a, struct err *);
+
+/*
+ * Fill an account from --relay=URL: smtps://[user@]host[:port] (implicit)
+ * or smtp://[user@]host[:port] (STARTTLS); IPv6 literals in brackets.
+ * Other keys come from base when not NULL ([defaults] or the default
+ * account), else built-in defaults. EX_USAGE on a bad URL.
+ */
+int	 conf_account_from_url(struct account *out, const char *url,
+	    const struct account *base, struct err *);
+
+/*
+ * 1 when a file with mode/owner st may hold a secret: not readable by
+ * group or others, except the setgid rule of DESIGN §7 (system is 1 for
+ * the system config and the files it names: owned by root, mode 0640,
+ * group egid, egid != rgid). Added for unit tests and --check-config.
+ */
+int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
+	    gid_t egid);
+
+void	 conf_free(struct conf *);
+/* Free what an account built by conf_account_from_url owns. */
+void	 conf_account_free(struct account *);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
+ * deadline on every operation (DESIGN §5, §7). Implemented by net.c
+ * (connect), tls.c (GnuTLS) and conn.c (buffered I/O).
+ *
+ * Writes are buffered and leave in as few write()/gnutls_record_send()
+ * calls as possible: conn_write() only flushes when the buffer holds a full
+ * BOUNDS_IO_BLOCK; conn_flush() sends what is buffered. Reads go through a
+ * BOUNDS_RBUF buffer; conn_readline() returns one CRLF-terminated line and
+ * fails (EX_PROTOCOL) on a line over its cap, on a bare LF, and (EX_TEMPFAIL)
+ * when the absolute deadline passes or the peer closes.
+ */
+#ifndef RELAYMAIL_CONN_H
+#define RELAYMAIL_CONN_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "bounds.h"
+#include "conf.h"
+#include "err.h"
+
+struct conn_tlsinfo {
+	char	 version[32];		/* "TLS1.3" */
+	char	 cipher[128];
+	char	 subject[256];		/* peer certificate DN */
+	char	 issuer[256];
+	char	 fingerprint[100];	/* SHA-256 of the cert, hex with ':' */
+	char	 spki_pin[64];		/* "sha256/BASE64" of the SPKI */
+	long	 days_left;		/* to notAfter */
+	int	 resumed;
+};
+
+struct conn {
+	int		 fd;
+	void		*tls;			/* gnutls_session_t or NULL */
+	void		*tls_cred;		/* certificate credentials */
+	unsigned char	 rbuf[BOUNDS_RBUF];
+	size_t		 rpos, rlen;
+	unsigned char	 wbuf[BOUNDS_IO_BLOCK];
+	size_t		 wlen;
+	int		 timeout_ms;		/* per operation */
+	FILE		*trace;			/* -v transcript, or NULL */
+	unsigned	 nflush;		/* flushes so far (for tests) */
+	char		 host[BOUNDS_DOMAIN + 1];	/* name connected to */
+	char		 peer[BOUNDS_DOMAIN + 64];	/* "host [addr]:port" */
+	int		 loopback;		/* peer address is loopback */
+	struct conn_tlsinfo tlsinfo;		/* filled after handshake */
+	int		 live;			/* fd is ours to close */
+};
+
+/* Monotonic milliseconds, for deadlines. */
+long long conn_now_ms(void);
+
+/*
+ * Resolve host and connect to its addresses with a deadline per attempt
+ * (timeout_ms) and overall (deadline_ms, absolute conn_now_ms() time, 0 =
+ * none); IPv6 and IPv4 raced as in RFC 8305 (250 ms head start).
+ * TCP_NODELAY is set. Errors: EX_NOHOST (name does not exist),
+ * EX_TEMPFAIL (temporary DNS failure, refused, unreachable, timed out).
+ */
+int	 conn_open(struct conn *, const char *host, int port, int timeout_ms,
+	    long long deadline_ms, FILE *trace, struct err *);
+
+/*
+ * TLS handshake on the open connection (implicit TLS, or after
+ * STARTTLS's 220), with the account's settings: trust store or
+ * tls_ca_file, host name check against tls_server_name or the host, SNI,
+ * tls_pin, client certificate, minimum TLS 1.2 (1.3 with
+ * tls_min_version), tls_priority. Fails closed: EX_UNAVAILABLE for a
+ * verification/pin failure or a version below the minimum, EX_PROTOCOL
+ * when the peer does not speak TLS (the message names the likely fix),
+ * EX_TEMPFAIL on timeout/reset. For STARTTLS, the caller first checks
+ * conn_pending() == 0.
+ */
+/*
+ * Wrap an already connected socket (tests, socketpairs): the conn is
+ * reset, takes ownership of fd (made non-blocking) and conn_close()
+ * closes it. timeout_ms <= 0 means 60 s.
+ */
+void	 conn_attach(struct conn *, int fd, int timeout_ms, FILE *trace);
+
+int	 conn_tls_start(struct conn *, const struct account *, int starttls,
+	    struct err *);
+
+int	 conn_write(struct conn *, const void *, size_t, struct err *);
+/* Sends what is buffered; nflush counts flushes that sent bytes. */
+int	 conn_flush(struct conn *, struct err *);
+/*
+ * Read one line (CRLF removed, NUL-terminated) into line[cap]; *len gets
+ * its length (at most cap - 1). deadline_ms is absolute (conn_now_ms());
+ * 0 means now + timeout_ms.
+ */
+int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
+	    long long deadline_ms, struct err *);
+/* Bytes received and not yet consumed. */
+size_t	 conn_pending(const struct conn *);
+/* Close (TLS bye without waiting), free everything. Safe to call twice. */
+void	 conn_close(struct conn *);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * main.c - wires the pipeline of DESIGN §6: argv -> cli -> conf ->
+ * account -> msg -> envelope -> relay -> err -> exit code. The only place
+ * that exits.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "cli.h"
+#include "conf.h"
+#include "envelope.h"
+#include "err.h"
+#include "hdr.h"
+#include "log.h"
+#include "msg.h"
+#include "priv.h"
+#include "relay.h"
+#include "send.h"
+
+static int
+fail(const struct err *e)
+{
+	fprintf(stderr, "relaymail: %s\n", e->msg[0] != '\0' ? e->msg :
+	    err_code_name(e->code));
+	return e->code != 0 ? e->code : EX_SOFTWARE;
+}
+
+/* -F must not be able to inject a header line or an address. */
+static int
+check_fullname(const char *name, struct err *e)
+{
+	if (name == NULL)
+		return 0;
+	if (strpbrk(name, "\r\n<>") != NULL)
+		return err_set(e, EX_DATAERR, "-F: the full name may not hold "
+		    "CR, LF, '<' or '>'");
+	if (strlen(name) > BOUNDS_LINE / 2)
+		return err_set(e, EX_DATAERR, "-F: full name too long");
+	return 0;
+}
+
+/*
+ * Find and load the configuration. -C and $RELAYMAIL_CONFIG name files
+ * the caller chose, so the setgid group is dropped before they are
+ * opened (DESIGN §7).
+ */
+static int
+load_config(const struct cli *c, struct conf *cf, FILE *report,
+    struct err *e)
+{
+	char path[BOUNDS_PATH];
+
+	if ((c->config != NULL || getenv("RELAYMAIL_CONFIG") != NULL) &&
+	    priv_drop_group(e) == -1)
+		return -1;
+	if (conf_find(c->config, path, sizeof(path), e) == -1) {
+		/* --relay needs no file; -C naming a missing one still fails. */
+		if (c->relay_url != NULL && c->config == NULL &&
+		    e->code == EX_CONFIG) {
+			err_clear(e);
+			return 0;
+		}
+		return -1;
+	}
+	return conf_load(cf, path, report, e);
+}
+
+static int
+run_check_config(const struct cli *c)
+{
+	struct conf cf;
+	struct err e;
+	int rc;
+
+	memset(&cf, 0, sizeof(cf));
+	err_clear(&e);
+	rc = load_config(c, &cf, stdout, &e);
+	if (rc == 0) {
+		printf("%s: OK (%d account%s)\n", cf.path, cf.naccounts,
+		    cf.naccounts == 1 ? "" : "s");
+		conf_free(&cf);
+		return EX_OK;
+	}
+	if (cf.path == NULL)	/* nothing was reported: say why */
+		printf("%s\n", e.msg);
+	conf_free(&cf);
+	return e.code != 0 ? e.code : EX_CONFIG;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct send_ctx s;
+	struct cli c;
+	struct err e;
+	char **rcpt;
+	int rc;
+
+	err_clear(&e);
+	if ((rcpt = calloc(argc > 0 ? argc : 1, sizeof(*rcpt))) == NULL)
+		return EX_OSERR;
+	if (cli_parse(&c, argc, argv, rcpt, &e) == -1) {
+		fprintf(stderr, "relaymail: %s\n%s\n", e.msg, cli_usage());
+		free(rcpt);
+		return EX_USAGE;
+	}
+	switch (c.mode) {
+	case CLI_HELP:
+		printf("%s\n\n%s", cli_usage(), cli_help());
+		rc = EX_OK;
+		break;
+	case CLI_VERSION:
+		printf("relaymail %s\n", RELAYMAIL_VERSION);
+		rc = EX_OK;
+		break;
+	case CLI_NOOP:
+		rc = EX_OK;
+		break;
+	case CLI_CHECK_CONFIG:
+		rc = run_check_config(&c);
+		break;
+	default:
+		if (check_fullname(c.fullname, &e) == -1 ||
+		    (c.sender != NULL &&
+		    envelope_check_addr(c.sender, &e) == -1)) {
+			rc = fail(&e);
+			break;
+		}
+		send_init(&s, &c);
+		if (load_config(&c, &s.conf, NULL, &e) == -1 ||
+		    send_run(&s, &e) == -1)
+			rc = fail(&e);
+		else
+			rc = s.exit_code;
+		send_free(&s);
+		break;
+	}
+	free(rcpt);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * msg.h - the message: a spool for the body and the parsed header section
+ * (DESIGN §4).
+ *
+ * msg_read() reads the caller's message to EOF (or to a lone "." line when
+ * MSG_DOT_ENDS), and stores it in canonical form:
+ *  - every line ending is CRLF (LF, CRLF in the input); a bare CR becomes a
+ *    space, so nothing sent can form an ambiguous end of data;
+ *  - NUL bytes are removed (counted in nul_removed);
+ *  - a leading mbox "From " line is dropped;
+ *  - the header section is parsed into hdrs (names and raw values, folding
+ *    kept); the body (after the empty line) goes to a spool that keeps up
+ *    to BOUNDS_SPOOL_MEM in memory and continues in an unlinked temporary
+ *    file ($TMPDIR or /tmp) beyond, so memory stays bounded;
+ *  - NOT dot-stuffed: that is done by msg_emit(MSG_EMIT_DOTSTUFF).
+ * Memory: everything is owned by the struct msg, freed by msg_free().
+ * Errors: EX_IOERR/EX_NOINPUT reading, EX_CANTCREAT for the temp file,
+ * EX_DATAERR for a header section over the bounds.h caps or a message
+ * over BOUNDS_MESSAGE, EX_OSERR for memory.
+ */
+#ifndef RELAYMAIL_MSG_H
+#define RELAYMAIL_MSG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "err.h"
+
+struct hdr {
+	char	*name;		/* field name as written, no colon */
+	char	*value;		/* raw value after the colon (leading space
+				 * kept), folding CRLFs kept, no final CRLF */
+};
+
+struct hdrs {
+	struct hdr	*v;
+	size_t		 n, cap;
+};
+
+struct spool {
+	char		*mem;		/* first part, up to BOUNDS_SPOOL_MEM */
+	size_t		 memlen, memcap;
+	int		 fd;		/* -1 until the temp file is needed */
+	off_t		 len;		/* total bytes */
+	off_t		 pos;		/* read position */
+};
+
+struct msg {
+	struct hdrs	 hdrs;
+	struct spool	 body;		/* canonical CRLF body */
+	int		 has_body_sep;	/* input had the empty separator line */
+	int		 eightbit;	/* any octet > 127 in headers or body */
+	size_t		 longest_line;	/* longest line, octets without CRLF */
+	size_t		 nul_removed;
+	int		 bare_cr;	/* bare CRs were replaced */
+};
+
+#define MSG_DOT_ENDS	0x01	/* a line holding only "." ends input */
+#define MSG_RAW		0x02	/* input is already canonical (queue):
+				 * no From_ dropping, no lone-dot rule */
+
+void	 msg_init(struct msg *);
+int	 msg_read(struct msg *, int fd, int flags, struct err *);
+void	 msg_free(struct msg *);
+
+/* Total size in octets of the message as msg_emit(0) writes it. */
+off_t	 msg_size(const struct msg *);
+
+/*
+ * Write the message (headers, empty line, body) through write_fn in large
+ * blocks (BOUNDS_IO_BLOCK and up, never line by line). With
+ * MSG_EMIT_DOTSTUFF lines starting with "." get a second "." (RFC 5321
+ * §4.5.2), correct across block boundaries; the terminating ".\r\n" is NOT
+ * written (the caller adds it, with QUIT when pipelining). The body spool
+ * is rewound first, so msg_emit may be called more than once.
+ * write_fn returns 0 or -1 (filling err).
+ */
+#define MSG_EMIT_DOTSTUFF	0x01
+typedef int (*msg_write_fn)(void *ctx, const void *buf, size_t len,
+    struct err *);
+int	 msg_emit(struct msg *, int flags, msg_write_fn write_fn, void *ctx,
+	    struct err *);
+
+/* Spool primitives (also used by the queue). */
+void	 spool_init(struct spool *);
+int	 spool_write(struct spool *, const void *, size_t, struct err *);
+int	 spool_rewind(struct spool *, struct err *);
+/* Returns bytes read (0 at end) or -1. */
+ssize_t	 spool_read(struct spool *, void *, size_t, struct err *);
+void	 spool_free(struct spool *);
+
+#endif

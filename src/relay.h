@@ -1,0 +1,100 @@
+/*
+ * relay.h - SMTP sessions and delivery transactions (DESIGN §5,
+ * RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 2920 PIPELINING,
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 3461 DSN).
+ *
+ * relay_open() connects to the account's relays in order (every address
+ * of every host, all under one overall deadline), reads the greeting,
+ * EHLO (HELO only when neither TLS nor AUTH is needed), TLS or STARTTLS
+ * (buffer checked empty after 220, capabilities forgotten, EHLO again),
+ * AUTH (mechanism chosen from what the relay offers; never in plaintext
+ * except tls=none to loopback). relay_send() runs one transaction with
+ * the fewest round trips: with PIPELINING, AUTH PLAIN's initial response,
+ * MAIL, every RCPT and DATA leave in one write; the body leaves in full
+ * blocks; with `last`, QUIT leaves in the same write as the end of data.
+ *
+ * Per-recipient outcomes are in rcpt[]. When some recipients are refused
+ * and `partial` is 0, the transaction is abandoned with RSET (all or
+ * nothing) and the error is the worst failure; with `partial` 1 the
+ * message goes to the accepted ones and the refused ones keep their own
+ * reply (the queue decides what to do with them).
+ */
+#ifndef RELAYMAIL_RELAY_H
+#define RELAYMAIL_RELAY_H
+
+#include <stdio.h>
+#include "bounds.h"
+#include "conf.h"
+#include "conn.h"
+#include "envelope.h"
+#include "err.h"
+#include "msg.h"
+
+/* EHLO capabilities (RFC 5321 §4.1.1.1 and the extension RFCs). */
+struct relay_caps {
+	int		 esmtp;		/* EHLO was accepted */
+	int		 pipelining, starttls, eightbitmime, dsn, smtputf8;
+	int		 chunking, enhancedstatuscodes;
+	long long	 size;		/* SIZE limit, 0 = none given */
+	int		 has_size;
+	char		 auth[256];	/* mechanisms offered, space-separated */
+	char		 lines[BOUNDS_REPLY_LINES][BOUNDS_REPLY_LINE];
+	int		 nlines;	/* raw EHLO lines (for --probe) */
+};
+
+struct relay_reply {
+	int		 code;		/* 0 when none */
+	char		 enh[16];	/* "5.1.1" or "" */
+	char		 text[BOUNDS_REPLY_LINE]; /* last line, as received */
+};
+
+enum rcpt_state { RCPT_PENDING = 0, RCPT_OK, RCPT_TEMP, RCPT_PERM };
+
+struct relay_rcpt {
+	const char		*addr;
+	enum rcpt_state		 state;
+	struct relay_reply	 reply;
+};
+
+struct relay_session {
+	struct conn		 conn;
+	const struct account	*acct;
+	struct relay_caps	 caps;
+	char			 auth_used[32];	/* "PLAIN" or "none" */
+	int			 open;
+	long long		 deadline_ms;	/* overall, for failover */
+	struct relay_reply	 last;		/* last reply received */
+	enum stage		 stage;		/* stage of the last error */
+	unsigned		 transactions;
+	int			 auth_pending;	/* AUTH PLAIN buffered, its
+						 * reply read by relay_send */
+};
+
+/*
+ * Open a session: connect, TLS, EHLO, AUTH. trace is the -v stream or
+ * NULL. Errors carry the stage and the relay's reply; the exit code per
+ * DESIGN §3 (EX_TEMPFAIL for refused/timeouts/4xx, EX_NOPERM for 535,
+ * EX_PROTOCOL for garbage or plaintext where TLS was due, ...).
+ */
+int	 relay_open(struct relay_session *, const struct account *,
+	    FILE *trace, struct err *);
+
+/*
+ * One transaction. rcpt[] has env->nrcpt entries, addr filled by the
+ * caller. last: write QUIT with the end of data and close afterwards.
+ * Returns 0 when every recipient (or, with partial, at least one) got the
+ * message; -1 otherwise with err set. After a -1 the session may still be
+ * open (RSET was sent) or closed (s->open == 0).
+ */
+int	 relay_send(struct relay_session *, const struct envelope *,
+	    struct msg *, struct relay_rcpt *rcpt, int partial, int last,
+	    struct err *);
+
+/* QUIT (if open) and close. */
+void	 relay_close(struct relay_session *);
+
+/* For --probe: print capabilities, TLS version and cipher, certificate
+ * subject, issuer, fingerprint, days to expiry, AUTH mechanism chosen. */
+void	 relay_print_probe(const struct relay_session *, FILE *);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * send.c - one run of the mailer for the message on stdin (DESIGN §4,
+ * §5): choose the account, read the message through the spool, build the
+ * envelope, rewrite the headers, and deliver: every host of the account,
+ * then its `fallback` account on a temporary failure. --dry-run prints
+ * the plan instead; --probe connects without sending.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "hdr.h"
+#include "host.h"
+#include "log.h"
+#include "priv.h"
+#include "relay.h"
+#include "send.h"
+
+void
+send_init(struct send_ctx *s, const struct cli *c)
+{
+	memset(s, 0, sizeof(*s));
+	s->cli = c;
+	msg_init(&s->msg);
+	envelope_init(&s->env);
+	s->trace = c->verbose ? stderr : NULL;
+	host_fqdn(s->fqdn, sizeof(s->fqdn));
+	host_user(s->user, sizeof(s->user), s->gecos, sizeof(s->gecos));
+}
+
+void
+send_free(struct send_ctx *s)
+{
+	msg_free(&s->msg);
+	envelope_free(&s->env);
+	if (s->have_url)
+		conf_account_free(&s->url_acct);
+	conf_free(&s->conf);
+}
+
+/* The account: --relay, else -a / match_from / default (DESIGN §2). */
+static int
+choose_account(struct send_ctx *s, struct err *e)
+{
+	const struct cli *c = s->cli;
+	const struct account *base = NULL;
+
+	if (c->relay_url != NULL) {
+		if (c->account != NULL)
+			base = conf_account(&s->conf, c->account);
+		if (conf_account_from_url(&s->url_acct, c->relay_url,
+		    base != NULL ? base : (s->conf.path != NULL ?
+		    &s->conf.defaults : NULL), e) == -1)
+			return -1;
+		s->have_url = 1;
+		s->acct = &s->url_acct;
+		snprintf(s->why, sizeof(s->why), "--relay %s", c->relay_url);
+		return 0;
+	}
+	return account_select(&s->conf, c->account, c->sender, &s->acct,
+	    s->why, sizeof(s->why), e);
+}
+
+/* maildomain, else the domain of `from`, else the host's FQDN. */
+static void
+resolve_maildomain(struct send_ctx *s)
+{
+	const struct account *a = s->acct;
+	const char *at;
+
+	if (a->maildomain != NULL)
+		snprintf(s->maildomain, sizeof(s->maildomain), "%s",
+		    a->maildomain);
+	else if (a->from != NULL && (at = strrchr(a->from, '@')) != NULL &&
+	    at[1] != '\0')
+		snprintf(s->maildomain, sizeof(s->maildomain), "%s", at + 1);
+	else
+		snprintf(s->maildomain, sizeof(s->maildomain), "%s", s->fqdn);
+}
+
+/* Read stdin, then envelope and headers (the envelope first: -t needs
+ * the Bcc that hdr_prepare removes). */
+static int
+prepare_message(struct send_ctx *s, struct err *e)
+{
+	const struct cli *c = s->cli;
+	const struct account *a = s->acct;
+	struct envelope_opts eo;
+	struct hdr_opts ho;
+
+	if (msg_read(&s->msg, STDIN_FILENO, c->ignore_dots ? 0 : MSG_DOT_ENDS,
+	    e) == -1)
+		return -1;
+	if (s->msg.nul_removed > 0)
+		fprintf(stderr, "relaymail: warning: removed %zu NUL byte%s "
+		    "from the message\n", s->msg.nul_removed,
+		    s->msg.nul_removed == 1 ? "" : "s");
+	memset(&eo, 0, sizeof(eo));
+	eo.argv_rcpt = c->rcpt;
+	eo.nargv_rcpt = c->nrcpt;
+	eo.from_headers = c->extract;
+	eo.sender = c->sender;
+	eo.account_from = a->from;
+	eo.force_from = a->force_from;
+	eo.user = s->user;
+	eo.maildomain = s->maildomain;
+	eo.aliases = a->aliases;
+	if (envelope_build(&s->env, &eo, &s->msg, e) == -1)
+		return -1;
+	s->env.dsn_notify = c->dsn_notify[0] != '\0' ? c->dsn_notify : NULL;
+	s->env.dsn_ret = c->dsn_ret;
+	s->env.dsn_envid = c->dsn_envid;
+	s->env.body = c->body;
+	memset(&ho, 0, sizeof(ho));
+	ho.sender = s->env.sender;
+	ho.fullname = c->fullname != NULL ? c->fullname :
+	    (s->gecos[0] != '\0' ? s->gecos : NULL);
+	ho.user = s->user;
+	ho.maildomain = s->maildomain;
+	ho.msgid_domain = s->fqdn;
+	ho.force_from = a->force_from ? a->from : NULL;
+	ho.now = time(NULL);
+	return hdr_prepare(&s->msg, &ho, e);
+}
+
+static const char *
+tls_name(enum tls_mode m)
+{
+	return m == TLS_IMPLICIT ? "implicit" : m == TLS_STARTTLS ?
+	    "starttls" : "none";
+}
+
+static const char *const auth_names[] = {
+	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2",
+	"oauthbearer", "external", "none"
+};
+
+static const char *
+secret_source(const struct account *a)
+{
+	if (a->password_command != NULL)
+		return "from password_command";
+	if (a->password_file != NULL)
+		return "from password_file";
+	if (a->password.buf != NULL)
+		return "from the config";
+	return "none";
+}
+
+/* --dry-run: everything decided, nothing sent (issue 3). */
+static void
+print_plan(struct send_ctx *s, FILE *out)
+{
+	const struct account *a = s->acct;
+	size_t i;
+	int h;
+
+	fprintf(out, "account: %s (%s)\n", a->name, s->why);
+	fprintf(out, "relays:");
+	for (h = 0; h < a->nhosts; h++)
+		fprintf(out, "%s %s port %d", h ? "," : "", a->hosts[h],
+		    a->port);
+	fprintf(out, "\n");
+	if (a->fallback != NULL)
+		fprintf(out, "fallback: %s\n", a->fallback);
+	fprintf(out, "tls: %s, minimum TLS 1.%d, verify %s%s%s%s%s\n",
+	    tls_name(a->tls), a->tls_min_version == 13 ? 3 : 2,
+	    a->tls_verify ? "on" : "OFF",
+	    a->tls_ca_file != NULL ? ", CA file " : ", system trust store",
+	    a->tls_ca_file != NULL ? a->tls_ca_file : "",
+	    a->tls_pin != NULL ? ", pins " : "",
+	    a->tls_pin != NULL ? a->tls_pin : "");
+	if (a->user != NULL && a->auth != AUTH_NONE)
+		fprintf(out, "auth: %s as %s (password %s)\n",
+		    auth_names[a->auth], a->user, secret_source(a));
+	else
+		fprintf(out, "auth: none\n");
+	fprintf(out, "maildomain: %s\n", s->maildomain);
+	fprintf(out, "envelope sender: <%s>\n", s->env.sender);
+	for (i = 0; i < s->env.nrcpt; i++)
+		fprintf(out, "recipient: <%s>\n", s->env.rcpt[i]);
+	fprintf(out, "size: %lld octets\nheaders:\n",
+	    (long long)msg_size(&s->msg));
+	for (i = 0; i < s->msg.hdrs.n; i++)
+		fprintf(out, "  %s:%s\n", s->msg.hdrs.v[i].name,
+		    s->msg.hdrs.v[i].value);
+}
+
+/* Comma-separated recipient list for the log line. */
+static void
+rcpt_list(const struct envelope *env, char *out, size_t len)
+{
+	size_t i, n = 0;
+	int w;
+
+	out[0] = '\0';
+	for (i = 0; i < env->nrcpt && n < len; i++) {
+		w = snprintf(out + n, len - n, "%s<%s>", i ? "," : "",
+		    env->rcpt[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+static void
+log_result(struct send_ctx *s, const struct account *a,
+    const struct relay_session *rs, const char *reply, const char *qid,
+    int code)
+{
+	struct log_attempt la;
+	char rcpts[BOUNDS_ERRMSG];
+
+	rcpt_list(&s->env, rcpts, sizeof(rcpts));
+	memset(&la, 0, sizeof(la));
+	la.account = a->name;
+	la.relay = rs != NULL && rs->conn.peer[0] != '\0' ? rs->conn.peer :
+	    NULL;
+	la.tls = rs != NULL && rs->conn.tlsinfo.version[0] != '\0' ?
+	    rs->conn.tlsinfo.version : "none";
+	la.auth = rs != NULL && rs->auth_used[0] != '\0' ? rs->auth_used :
+	    "none";
+	la.size = msg_size(&s->msg);
+	la.sender = s->env.sender;
+	la.rcpts = rcpts;
+	la.reply = reply;
+	la.queue_id = qid;
+	la.exit_code = code;
+	log_attempt(&la);
+}
+
+/*
+ * One account: open, send, close. rs keeps the session's facts (peer,
+ * TLS, AUTH) for the log line even after it is closed.
+ */
+static int
+deliver_account(struct send_ctx *s, struct account *a,
+    struct relay_session *rs, struct relay_rcpt *rcpt, struct err *e)
+{
+	int rc;
+
+	if (conf_load_secret(a, e) == -1)
+		return -1;
+	if (priv_drop_group(e) == -1)
+		return -1;
+	if (relay_open(rs, a, s->trace, e) == -1) {
+		log_result(s, a, rs, e->msg, NULL, e->code);
+		return -1;
+	}
+	rc = relay_send(rs, &s->env, &s->msg, rcpt, 0, 1, e);
+	log_result(s, a, rs, rc == 0 ? rs->last.text : e->msg, NULL,
+	    rc == 0 ? 0 : e->code);
+	relay_close(rs);
+	return rc;
+}
+
+/* The account, then its fallback chain on temporary failures. */
+static int
+deliver(struct send_ctx *s, struct err *e)
+{
+	struct relay_session rs;
+	struct relay_rcpt *rcpt;
+	struct account *a = s->acct;
+	size_t i;
+	int rc, hops = 0;
+
+	if ((rcpt = calloc(s->env.nrcpt, sizeof(*rcpt))) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	for (;;) {
+		for (i = 0; i < s->env.nrcpt; i++) {
+			memset(&rcpt[i], 0, sizeof(rcpt[i]));
+			rcpt[i].addr = s->env.rcpt[i];
+		}
+		memset(&rs, 0, sizeof(rs));
+		rc = deliver_account(s, a, &rs, rcpt, e);
+		if (rc == 0 || e->code != EX_TEMPFAIL || a->fallback == NULL ||
+		    ++hops > s->conf.naccounts)
+			break;
+		fprintf(stderr, "relaymail: %s; trying fallback account "
+		    "%s\n", e->msg, a->fallback);
+		if ((a = conf_account(&s->conf, a->fallback)) == NULL)
+			break;
+	}
+	free(rcpt);
+	return rc;
+}
+
+static int
+probe(struct send_ctx *s, struct err *e)
+{
+	struct relay_session rs;
+
+	if (conf_load_secret(s->acct, e) == -1 || priv_drop_group(e) == -1)
+		return -1;
+	memset(&rs, 0, sizeof(rs));
+	printf("account: %s (%s)\n", s->acct->name, s->why);
+	if (relay_open(&rs, s->acct, s->trace, e) == -1)
+		return -1;
+	relay_print_probe(&rs, stdout);
+	relay_close(&rs);
+	return 0;
+}
+
+int
+send_run(struct send_ctx *s, struct err *e)
+{
+	if (choose_account(s, e) == -1)
+		return -1;
+	log_open(s->acct->log, s->acct->log_path);
+	if (s->cli->mode == CLI_PROBE) {
+		if (probe(s, e) == -1)
+			return -1;
+		s->exit_code = EX_OK;
+		return 0;
+	}
+	resolve_maildomain(s);
+	if (prepare_message(s, e) == -1)
+		return -1;
+	if (s->cli->mode == CLI_DRY_RUN) {
+		print_plan(s, stdout);
+		s->exit_code = EX_OK;
+		return 0;
+	}
+	if (deliver(s, e) == -1)
+		return -1;
+	s->exit_code = EX_OK;
+	return 0;
+}

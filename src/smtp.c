@@ -1,0 +1,444 @@
+/*
+ * smtp.c - the SMTP commands of a client session (RFC 5321 §4.1) and
+ * their replies.
+ *
+ * Commands are only buffered here; relay.c/txn.c decide when to flush so
+ * that pipelined commands leave in one write (RFC 2920 §3.1). Every line
+ * written is checked for CR, LF and NUL so that no value can smuggle a
+ * second command (defence in depth: envelope.c refuses such addresses
+ * already). Capabilities come from the EHLO reply (RFC 5321 §4.1.1.1):
+ * PIPELINING (RFC 2920), STARTTLS (RFC 3207), 8BITMIME (RFC 6152), DSN
+ * (RFC 3461), SMTPUTF8 (RFC 6531), CHUNKING (RFC 3030),
+ * ENHANCEDSTATUSCODES (RFC 2034), SIZE (RFC 1870), AUTH (RFC 4954, and
+ * the pre-standard "AUTH=" form some relays still send).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "smtp.h"
+
+int
+smtp_write_line(struct relay_session *s, const char *line, size_t len,
+    int redact, struct err *e)
+{
+	if (len + 2 > BOUNDS_SASL || memchr(line, '\r', len) != NULL ||
+	    memchr(line, '\n', len) != NULL || memchr(line, '\0', len) != NULL)
+		return err_set(e, EX_SOFTWARE, "refusing to send a command "
+		    "holding CR, LF or NUL");
+	log_trace(s->conn.trace, '>', line, len, redact);
+	if (conn_write(&s->conn, line, len, e) == -1 ||
+	    conn_write(&s->conn, "\r\n", 2, e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+smtp_writef(struct relay_session *s, struct err *e, const char *fmt, ...)
+{
+	char line[BOUNDS_CMD];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return err_set(e, EX_DATAERR, "SMTP command longer than %d "
+		    "octets", BOUNDS_CMD);
+	return smtp_write_line(s, line, (size_t)n, 0, e);
+}
+
+int
+smtp_flush(struct relay_session *s, struct err *e)
+{
+	return conn_flush(&s->conn, e);
+}
+
+int
+smtp_read(struct relay_session *s, struct reply *r, int redact,
+    struct err *e)
+{
+	long long deadline;
+
+	deadline = conn_now_ms() + s->conn.timeout_ms;
+	/* While opening, the failover deadline also bounds each reply so
+	 * that timeouts do not add up across hosts. */
+	if (!s->open && s->deadline_ms > 0 && s->deadline_ms < deadline)
+		deadline = s->deadline_ms;
+	if (reply_read(&s->conn, r, deadline, redact, e) == -1)
+		return -1;
+	s->last.code = r->code;
+	memcpy(s->last.enh, r->enh, sizeof(s->last.enh));
+	memcpy(s->last.text, r->last, sizeof(s->last.text));
+	return 0;
+}
+
+void
+smtp_what(char *out, size_t cap, const char *cmd, const char *addr)
+{
+	char q[BOUNDS_ADDR + 8];
+
+	reply_quote(addr, strlen(addr), q, sizeof(q));
+	snprintf(out, cap, "%s:<%s>", cmd, q);
+}
+
+int
+smtp_refused(struct relay_session *s, enum stage st, const char *what,
+    const struct reply *r, struct err *e)
+{
+	char q[BOUNDS_REPLY_LINE];
+	int code;
+
+	s->stage = st;
+	reply_quote(r->last, strlen(r->last), q, sizeof(q));
+	code = err_from_reply(st, r->code, r->enh);
+	if (code == EX_OK)
+		return err_set(e, EX_PROTOCOL, "unexpected reply to %s from "
+		    "%s: %s", what, s->conn.peer, q);
+	return err_set(e, code, "%s %s by %s: %s", what,
+	    r->code < 500 ? "temporarily refused" : "refused",
+	    s->conn.peer, q);
+}
+
+int
+smtp_expect(struct relay_session *s, enum stage st, const char *what,
+    int want, struct reply *r, struct err *e)
+{
+	if (smtp_read(s, r, 0, e) == -1) {
+		s->stage = st;
+		return err_prefix(e, "%s at %s", what, s->conn.peer);
+	}
+	if (r->code / 100 != want)
+		return smtp_refused(s, st, what, r, e);
+	return 0;
+}
+
+int
+smtp_greeting(struct relay_session *s, struct err *e)
+{
+	struct reply r;
+	const char *hint = "";
+
+	/* A TLS server on a STARTTLS/plain port stays silent (it waits for
+	 * our ClientHello) or its bytes are not a reply. */
+	if (s->acct != NULL && s->acct->tls != TLS_IMPLICIT)
+		hint = " (if the relay expects TLS from the start, try "
+		    "tls = implicit / port = 465)";
+	if (smtp_read(s, &r, 0, e) == -1) {
+		char why[BOUNDS_ERRMSG];
+
+		s->stage = STAGE_GREETING;
+		memcpy(why, e->msg, sizeof(why));
+		return err_set(e, e->code, "no greeting from %s: %.700s%s",
+		    s->conn.peer, why, hint);
+	}
+	if (r.code != 220)
+		return smtp_refused(s, STAGE_GREETING, "connection", &r, e);
+	/* RFC 5321 §4.3.1: nothing may follow the greeting before EHLO. */
+	if (reply_check_empty(&s->conn, "after the greeting, before EHLO",
+	    e) == -1) {
+		s->stage = STAGE_GREETING;
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_starttls(struct relay_session *s, struct err *e)
+{
+	struct reply r;
+
+	if (smtp_writef(s, e, "STARTTLS") == -1 || smtp_flush(s, e) == -1) {
+		s->stage = STAGE_STARTTLS;
+		return -1;
+	}
+	if (smtp_expect(s, STAGE_STARTTLS, "STARTTLS", 2, &r, e) == -1)
+		return -1;
+	/* RFC 3207 §4 / CVE-2011-0411: plaintext queued behind the 220
+	 * would be read as if it came over TLS. */
+	if (reply_check_empty(&s->conn, "after STARTTLS 220", e) == -1) {
+		s->stage = STAGE_STARTTLS;
+		return -1;
+	}
+	return 0;
+}
+
+/* Add the mechanisms in list (space-separated) to caps->auth, once each. */
+static int
+caps_add_auth(struct relay_caps *c, const char *list, struct err *e)
+{
+	char mech[32];
+	size_t n, have;
+
+	while (*list != '\0') {
+		list += strspn(list, " \t");
+		n = strcspn(list, " \t");
+		/* RFC 4422 §3.1: a mechanism name is 1 to 20 characters. */
+		if (n > 0 && n <= 20) {
+			memcpy(mech, list, n);
+			mech[n] = ' ';
+			mech[n + 1] = '\0';
+			have = strlen(c->auth);
+			if (strstr(c->auth, mech) == NULL) {
+				if (have + n + 2 > sizeof(c->auth))
+					return err_set(e, EX_PROTOCOL, "EHLO "
+					    "reply lists too many AUTH "
+					    "mechanisms");
+				memcpy(c->auth + have, mech, n + 2);
+			}
+		}
+		list += n;
+	}
+	return 0;
+}
+
+/* Does keyword kw start line t (followed by end, space or '=')? */
+static const char *
+kw_match(const char *t, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	if (strncasecmp(t, kw, n) != 0)
+		return NULL;
+	if (t[n] == '\0')
+		return t + n;
+	if (t[n] == ' ' || t[n] == '=')
+		return t + n + 1;
+	return NULL;
+}
+
+static int
+caps_line(struct relay_caps *c, const char *t, struct err *e)
+{
+	static const struct {
+		const char	*kw;
+		size_t		 off;
+	} flags[] = {
+		{ "PIPELINING", offsetof(struct relay_caps, pipelining) },
+		{ "STARTTLS", offsetof(struct relay_caps, starttls) },
+		{ "8BITMIME", offsetof(struct relay_caps, eightbitmime) },
+		{ "DSN", offsetof(struct relay_caps, dsn) },
+		{ "SMTPUTF8", offsetof(struct relay_caps, smtputf8) },
+		{ "CHUNKING", offsetof(struct relay_caps, chunking) },
+		{ "ENHANCEDSTATUSCODES",
+		    offsetof(struct relay_caps, enhancedstatuscodes) },
+	};
+	const char *arg;
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (kw_match(t, flags[i].kw) != NULL) {
+			*(int *)(void *)((char *)c + flags[i].off) = 1;
+			return 0;
+		}
+	if ((arg = kw_match(t, "SIZE")) != NULL) {
+		char *end;
+		long long v = strtoll(arg, &end, 10);
+
+		c->has_size = 1;
+		/* RFC 1870 §4: no number or 0 means no fixed limit. */
+		c->size = (end != arg && v > 0) ? v : 0;
+		return 0;
+	}
+	if ((arg = kw_match(t, "AUTH")) != NULL)
+		return caps_add_auth(c, arg, e);
+	return 0;
+}
+
+int
+smtp_caps_parse(struct relay_caps *c, const struct reply *r, struct err *e)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->esmtp = 1;
+	for (i = 0; i < r->nlines; i++) {
+		memcpy(c->lines[i], r->text[i], sizeof(c->lines[i]));
+		/* Line 0 is the relay's name and greeting, not a keyword. */
+		if (i > 0 && caps_line(c, r->text[i], e) == -1)
+			return -1;
+	}
+	c->nlines = r->nlines;
+	/* Drop the trailing space kept for whole-word matching. */
+	if (c->auth[0] != '\0')
+		c->auth[strlen(c->auth) - 1] = '\0';
+	return 0;
+}
+
+static int
+smtp_helo(struct relay_session *s, const char *domain, struct err *e)
+{
+	struct reply r;
+
+	if (smtp_writef(s, e, "HELO %s", domain) == -1 ||
+	    smtp_flush(s, e) == -1)
+		return -1;
+	if (smtp_expect(s, STAGE_EHLO, "HELO", 2, &r, e) == -1)
+		return -1;
+	memset(&s->caps, 0, sizeof(s->caps));
+	return 0;
+}
+
+int
+smtp_ehlo(struct relay_session *s, const char *domain, int allow_helo,
+    struct err *e)
+{
+	struct reply r;
+
+	memset(&s->caps, 0, sizeof(s->caps));
+	if (smtp_writef(s, e, "EHLO %s", domain) == -1 ||
+	    smtp_flush(s, e) == -1) {
+		s->stage = STAGE_EHLO;
+		return -1;
+	}
+	if (smtp_read(s, &r, 0, e) == -1) {
+		s->stage = STAGE_EHLO;
+		return err_prefix(e, "EHLO at %s", s->conn.peer);
+	}
+	/* RFC 5321 §3.2: an old server answers 500/502; only then HELO. */
+	if (r.code / 100 == 5 && allow_helo)
+		return smtp_helo(s, domain, e);
+	if (r.code / 100 != 2)
+		return smtp_refused(s, STAGE_EHLO, "EHLO", &r, e);
+	if (smtp_caps_parse(&s->caps, &r, e) == -1) {
+		s->stage = STAGE_EHLO;
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 3461 §4: xtext, "+HH" for '+', '=' and octets outside 33..126. */
+static int
+xtext(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	unsigned char ch;
+
+	for (; *in != '\0'; in++) {
+		ch = (unsigned char)*in;
+		if (n + 4 > cap)
+			return -1;
+		if (ch < 33 || ch > 126 || ch == '+' || ch == '=') {
+			out[n++] = '+';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 15];
+		} else
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+non_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 127)
+			return 1;
+	return 0;
+}
+
+static int
+env_utf8(const struct envelope *env)
+{
+	size_t i;
+
+	if (non_ascii(env->sender))
+		return 1;
+	for (i = 0; i < env->nrcpt; i++)
+		if (non_ascii(env->rcpt[i]))
+			return 1;
+	return 0;
+}
+
+/* Append " fmt" to a MAIL command being built in buf. */
+static int
+param(char *buf, size_t cap, const char *fmt, const char *a, long long n)
+{
+	size_t len = strlen(buf);
+	int w;
+
+	w = a != NULL ? snprintf(buf + len, cap - len, fmt, a) :
+	    snprintf(buf + len, cap - len, fmt, n);
+	return (w < 0 || (size_t)w >= cap - len) ? -1 : 0;
+}
+
+static void
+dsn_note(struct relay_session *s, const struct envelope *env)
+{
+	if (s->conn.trace != NULL && (env->dsn_ret != NULL ||
+	    env->dsn_envid != NULL || env->dsn_notify != NULL))
+		fprintf(s->conn.trace, "relaymail: %s does not offer DSN; "
+		    "-N/-R/-V ignored\n", s->conn.peer);
+}
+
+int
+smtp_mail(struct relay_session *s, const struct envelope *env,
+    struct msg *m, struct err *e)
+{
+	char cmd[BOUNDS_CMD], id[BOUNDS_CMD / 2];
+	long long size = (long long)msg_size(m);
+	int bad = 0;
+
+	s->stage = STAGE_MAIL;
+	if (s->caps.size > 0 && size > s->caps.size)
+		return err_set(e, EX_DATAERR, "message size %lld exceeds "
+		    "relay limit %lld (%s)", size, s->caps.size, s->conn.peer);
+	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", env->sender);
+	if (s->caps.has_size)
+		bad |= param(cmd, sizeof(cmd), " SIZE=%lld", NULL, size);
+	if (s->caps.eightbitmime && (m->eightbit || env->body == 8))
+		bad |= param(cmd, sizeof(cmd), " BODY=8BITMIME", "", 0);
+	else if (s->caps.eightbitmime && env->body == 7)
+		bad |= param(cmd, sizeof(cmd), " BODY=7BIT", "", 0);
+	if (s->caps.smtputf8 && env_utf8(env))
+		bad |= param(cmd, sizeof(cmd), " SMTPUTF8", "", 0);
+	if (s->caps.dsn && env->dsn_ret != NULL)
+		bad |= param(cmd, sizeof(cmd), " RET=%s", env->dsn_ret, 0);
+	if (s->caps.dsn && env->dsn_envid != NULL) {
+		bad |= xtext(env->dsn_envid, id, sizeof(id));
+		bad |= param(cmd, sizeof(cmd), " ENVID=%s", id, 0);
+	}
+	if (!s->caps.dsn)
+		dsn_note(s, env);
+	if (bad)
+		return err_set(e, EX_DATAERR, "MAIL FROM command longer than "
+		    "%d octets", BOUNDS_CMD);
+	return smtp_write_line(s, cmd, strlen(cmd), 0, e);
+}
+
+int
+smtp_rcpt(struct relay_session *s, const struct envelope *env,
+    const char *addr, struct err *e)
+{
+	s->stage = STAGE_RCPT;
+	if (s->caps.dsn && env->dsn_notify != NULL)
+		return smtp_writef(s, e, "RCPT TO:<%s> NOTIFY=%s", addr,
+		    env->dsn_notify);
+	return smtp_writef(s, e, "RCPT TO:<%s>", addr);
+}
+
+int
+smtp_data(struct relay_session *s, struct err *e)
+{
+	s->stage = STAGE_DATA;
+	return smtp_writef(s, e, "DATA");
+}
+
+int
+smtp_rset(struct relay_session *s, struct err *e)
+{
+	return smtp_writef(s, e, "RSET");
+}
+
+int
+smtp_quit(struct relay_session *s, struct err *e)
+{
+	return smtp_writef(s, e, "QUIT");
+}
