@@ -321,3 +321,388 @@ msg_emit(struct msg *m, int flags, msg_write_fn fn, void *ctx, struct err *e)
 	free(rbuf);
 	return r;
 }
+
+/* ------------------------------------------------------------ msg_read */
+
+enum phase { PH_HDR, PH_SKIP, PH_BODY, PH_DONE };
+/* Where we are in a physical line of the header section. */
+enum lstate { L_START, L_NAME, L_WSP, L_VALUE };
+
+struct reader {
+	struct msg	*m;
+	int		 dot_ends, raw;
+	enum phase	 phase;
+	enum lstate	 ls;
+	int		 first;		/* on the first line of input */
+	int		 pending_cr;
+	int		 midline;	/* content seen since the last EOL */
+	size_t		 linelen;
+	/* header section: the field being read, folding kept */
+	char		*fld;
+	size_t		 flen, fcap, hdrtotal;
+	/* body */
+	int		 bol, dot_held;
+	char		 out[RD_BLOCK];
+	size_t		 olen;
+	char		 in[RD_BLOCK];
+};
+
+static int
+out_flush(struct reader *r, struct err *e)
+{
+	if (r->olen > 0 && spool_write(&r->m->body, r->out, r->olen, e) == -1)
+		return -1;
+	r->olen = 0;
+	return 0;
+}
+
+static int
+out_put(struct reader *r, const char *p, size_t n, struct err *e)
+{
+	if (r->olen + n > sizeof(r->out) && out_flush(r, e) == -1)
+		return -1;
+	memcpy(r->out + r->olen, p, n);	/* n is at most one block */
+	r->olen += n;
+	return 0;
+}
+
+static int
+body_byte(struct reader *r, char c, struct err *e)
+{
+	if (r->dot_held) {
+		r->dot_held = 0;
+		if (out_put(r, ".", 1, e) == -1)
+			return -1;
+	} else if (r->bol && c == '.' && r->dot_ends) {
+		r->bol = 0;
+		r->dot_held = 1;	/* a lone "." unless more follows */
+		return 0;
+	}
+	r->bol = 0;
+	return out_put(r, &c, 1, e);
+}
+
+static int
+body_eol(struct reader *r, struct err *e)
+{
+	if (r->dot_held) {
+		r->dot_held = 0;
+		r->phase = PH_DONE;	/* the lone-dot line ends input */
+		return 0;
+	}
+	r->bol = 1;
+	return out_put(r, "\r\n", 2, e);
+}
+
+static int
+fld_add(struct reader *r, const char *p, size_t n, struct err *e)
+{
+	size_t ncap;
+	char *nf;
+
+	if (r->flen + n > BOUNDS_HEADER)
+		return err_set(e, EX_DATAERR, "header field longer than %d "
+		    "octets", BOUNDS_HEADER);
+	if (r->hdrtotal + r->flen + n > BOUNDS_HEADERS_TOTAL)
+		return err_set(e, EX_DATAERR, "header section larger than %d "
+		    "octets", BOUNDS_HEADERS_TOTAL);
+	if (r->flen + n + 1 > r->fcap) {
+		ncap = r->fcap ? r->fcap * 2 : 256;
+		while (ncap < r->flen + n + 1)
+			ncap *= 2;
+		if ((nf = realloc(r->fld, ncap)) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		r->fld = nf;
+		r->fcap = ncap;
+	}
+	memcpy(r->fld + r->flen, p, n);
+	r->flen += n;
+	r->fld[r->flen] = '\0';
+	return 0;
+}
+
+/* The field in r->fld is complete: split it at the colon into hdrs. */
+static int
+fld_push(struct reader *r, struct err *e)
+{
+	struct hdrs *h = &r->m->hdrs;
+	struct hdr *nv;
+	char *colon, *end;
+	size_t ncap;
+
+	if (r->flen == 0)
+		return 0;
+	if (h->n == BOUNDS_HEADER_COUNT)
+		return err_set(e, EX_DATAERR, "more than %d header fields",
+		    BOUNDS_HEADER_COUNT);
+	if (h->n == h->cap) {
+		ncap = h->cap ? h->cap * 2 : 16;
+		if ((nv = reallocarray(h->v, ncap, sizeof(*nv))) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+		h->v = nv;
+		h->cap = ncap;
+	}
+	colon = strchr(r->fld, ':');
+	for (end = colon; end > r->fld && (end[-1] == ' ' || end[-1] == '\t');)
+		end--;
+	h->v[h->n].name = strndup(r->fld, (size_t)(end - r->fld));
+	h->v[h->n].value = strdup(colon + 1);
+	if (h->v[h->n].name == NULL || h->v[h->n].value == NULL) {
+		free(h->v[h->n].name);
+		free(h->v[h->n].value);
+		return err_set(e, EX_OSERR, "out of memory");
+	}
+	h->n++;
+	r->hdrtotal += r->flen;
+	r->flen = 0;
+	return 0;
+}
+
+/* The line being read is not a header field: it and the rest is body. */
+static int
+to_body(struct reader *r, struct err *e)
+{
+	size_t i;
+
+	r->phase = PH_BODY;
+	r->bol = 1;
+	for (i = 0; i < r->flen; i++)
+		if (body_byte(r, r->fld[i], e) == -1)
+			return -1;
+	r->flen = 0;
+	return 0;
+}
+
+static int
+hdr_name_byte(struct reader *r, char c, struct err *e)
+{
+	unsigned char u = (unsigned char)c;
+
+	if (c == ':' && r->flen > 0) {
+		r->ls = L_VALUE;
+		return fld_add(r, &c, 1, e);
+	}
+	if ((c == ' ' || c == '\t') && r->flen > 0) {
+		if (r->first && !r->raw && r->flen == 4 &&
+		    memcmp(r->fld, "From", 4) == 0) {
+			r->phase = PH_SKIP;	/* mbox "From " line */
+			r->flen = 0;
+			return 0;
+		}
+		r->ls = L_WSP;
+		return fld_add(r, &c, 1, e);
+	}
+	if (u > 32 && u < 127 && c != ':' && r->flen < BOUNDS_LINE)
+		return fld_add(r, &c, 1, e);
+	return to_body(r, e) == -1 ? -1 : body_byte(r, c, e);
+}
+
+static int
+hdr_byte(struct reader *r, char c, struct err *e)
+{
+	switch (r->ls) {
+	case L_START:
+		if (c == ' ' || c == '\t') {
+			if (r->flen == 0)	/* nothing to continue */
+				return to_body(r, e) == -1 ? -1 :
+				    body_byte(r, c, e);
+			r->ls = L_VALUE;
+			return fld_add(r, "\r\n", 2, e) == -1 ? -1 :
+			    fld_add(r, &c, 1, e);
+		}
+		if (fld_push(r, e) == -1)
+			return -1;
+		r->ls = L_NAME;
+		return hdr_name_byte(r, c, e);
+	case L_NAME:
+		return hdr_name_byte(r, c, e);
+	case L_WSP:
+		if (c == ' ' || c == '\t' || c == ':') {
+			if (c == ':')
+				r->ls = L_VALUE;
+			return fld_add(r, &c, 1, e);
+		}
+		return to_body(r, e) == -1 ? -1 : body_byte(r, c, e);
+	case L_VALUE:
+		return fld_add(r, &c, 1, e);
+	}
+	return 0;
+}
+
+static int
+hdr_eol(struct reader *r, struct err *e)
+{
+	switch (r->ls) {
+	case L_START:			/* the empty line */
+		r->m->has_body_sep = 1;
+		r->phase = PH_BODY;
+		r->bol = 1;
+		return fld_push(r, e);
+	case L_NAME:
+	case L_WSP:
+		return to_body(r, e) == -1 ? -1 : body_eol(r, e);
+	case L_VALUE:
+		r->ls = L_START;	/* the field may continue */
+		return 0;
+	}
+	return 0;
+}
+
+static int
+rd_byte(struct reader *r, char c, struct err *e)
+{
+	r->midline = 1;
+	r->linelen++;
+	if ((unsigned char)c > 127)
+		r->m->eightbit = 1;
+	if (r->phase == PH_HDR)
+		return hdr_byte(r, c, e);
+	if (r->phase == PH_BODY)
+		return body_byte(r, c, e);
+	return 0;
+}
+
+static int
+rd_eol(struct reader *r, struct err *e)
+{
+	int rc = 0;
+
+	if (r->phase != PH_SKIP && r->linelen > r->m->longest_line)
+		r->m->longest_line = r->linelen;
+	r->linelen = 0;
+	r->midline = 0;
+	if (r->phase == PH_HDR)
+		rc = hdr_eol(r, e);
+	else if (r->phase == PH_BODY)
+		rc = body_eol(r, e);
+	else if (r->phase == PH_SKIP) {
+		r->phase = PH_HDR;
+		r->ls = L_START;
+	}
+	r->first = 0;
+	return rc;
+}
+
+/* Length of the run of ordinary body bytes at p (no CR, LF, NUL). */
+static size_t
+plain_run(struct reader *r, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+			break;
+		if (p[i] > 127)
+			r->m->eightbit = 1;
+	}
+	return i;
+}
+
+static int
+rd_block(struct reader *r, const char *buf, size_t n, struct err *e)
+{
+	size_t i = 0, k;
+	char c;
+
+	while (i < n && r->phase != PH_DONE) {
+		if (r->phase == PH_BODY && !r->bol && !r->dot_held &&
+		    !r->pending_cr &&
+		    (k = plain_run(r, (const unsigned char *)buf + i,
+		    n - i > RD_BLOCK ? RD_BLOCK : n - i)) > 0) {
+			if (out_put(r, buf + i, k, e) == -1)
+				return -1;
+			r->linelen += k;
+			r->midline = 1;
+			i += k;
+			continue;
+		}
+		c = buf[i++];
+		if (c == '\0') {
+			r->m->nul_removed++;
+			continue;
+		}
+		if (r->pending_cr) {
+			r->pending_cr = 0;
+			if (c == '\n') {
+				if (rd_eol(r, e) == -1)
+					return -1;
+				continue;
+			}
+			r->m->bare_cr = 1;
+			if (rd_byte(r, ' ', e) == -1)
+				return -1;
+			if (r->phase == PH_DONE)
+				break;
+		}
+		if (c == '\r')
+			r->pending_cr = 1;
+		else if ((c == '\n' ? rd_eol(r, e) : rd_byte(r, c, e)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* End of input: finish the last line and the header section. */
+static int
+rd_finish(struct reader *r, struct err *e)
+{
+	if (r->phase == PH_DONE)
+		return out_flush(r, e);
+	if (r->pending_cr) {
+		r->pending_cr = 0;
+		r->m->bare_cr = 1;
+		if (rd_byte(r, ' ', e) == -1)
+			return -1;
+	}
+	if (r->midline && rd_eol(r, e) == -1)
+		return -1;
+	if (r->phase == PH_HDR && fld_push(r, e) == -1)
+		return -1;
+	return out_flush(r, e);
+}
+
+static int
+rd_fd(struct reader *r, int fd, struct err *e)
+{
+	ssize_t n;
+
+	while (r->phase != PH_DONE) {
+		n = read(fd, r->in, sizeof(r->in));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return err_set(e, errno == EBADF ? EX_NOINPUT :
+			    EX_IOERR, "reading the message: %s",
+			    strerror(errno));
+		if (n == 0)
+			break;
+		if (rd_block(r, r->in, (size_t)n, e) == -1)
+			return -1;
+	}
+	return rd_finish(r, e);
+}
+
+/*
+ * Reading stdin has no deadline on purpose: the caller may be a person
+ * typing or a program producing the message slowly, and sendmail waits
+ * for them too; everything on the network side has one.
+ */
+int
+msg_read(struct msg *m, int fd, int flags, struct err *e)
+{
+	struct reader *r;
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	r->m = m;
+	r->raw = (flags & MSG_RAW) != 0;
+	r->dot_ends = (flags & MSG_DOT_ENDS) != 0 && !r->raw;
+	r->phase = PH_HDR;
+	r->ls = L_START;
+	r->first = 1;
+	rc = rd_fd(r, fd, e);
+	free(r->fld);
+	free(r);
+	return rc;
+}

@@ -99,15 +99,17 @@ pf_make_ca() {
 
 pf_make_sasl() {
 	# Cyrus SASL with a private sasldb; smtpd reads it as mail_owner.
-	mkdir -p "$PF_DIR/sasl"
-	PF_SASLDB=$PF_DIR/sasl/sasldb2
+	# Debian's smtpd looks for smtpd.conf in $config_directory/sasl
+	# whatever cyrus_sasl_config_path says, so it lives there.
+	mkdir -p "$PF_DIR/conf/sasl"
+	PF_SASLDB=$PF_DIR/conf/sasl/sasldb2
 	# SCRAM-SHA-256 only when the installed plugin offers it.
 	PF_MECHS="PLAIN LOGIN CRAM-MD5"
 	if ls /usr/lib/*/sasl2/libscram.so* >/dev/null 2>&1 ||
 	    ls /usr/lib/sasl2/libscram.so* >/dev/null 2>&1; then
 		PF_MECHS="$PF_MECHS SCRAM-SHA-256"
 	fi
-	cat > "$PF_DIR/sasl/smtpd.conf" <<-EOF
+	cat > "$PF_DIR/conf/sasl/smtpd.conf" <<-EOF
 	pwcheck_method: auxprop
 	auxprop_plugin: sasldb
 	mech_list: $PF_MECHS
@@ -182,7 +184,7 @@ pf_write_main_cf() {
 	smtpd_sasl_auth_enable = yes
 	smtpd_sasl_type = cyrus
 	smtpd_sasl_path = smtpd
-	cyrus_sasl_config_path = $PF_DIR/sasl
+	cyrus_sasl_config_path = $PF_DIR/conf/sasl
 	smtpd_sasl_security_options = noanonymous
 	smtpd_sasl_local_domain =
 	broken_sasl_auth_clients = no

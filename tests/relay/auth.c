@@ -119,8 +119,11 @@ auth_login(struct conn *c, const char *ir)
 	}
 	if (b64dec(ir, &u) == -1)
 		return server_reply(c, NULL, "501 5.5.2 bad base64");
-	if (challenge(c, "UGFzc3dvcmQ6", line, sizeof(line)) == -1 ||
-	    b64dec(line, &p) == -1) {
+	if (challenge(c, "UGFzc3dvcmQ6", line, sizeof(line)) == -1) {
+		gnutls_free(u.data);
+		return 0;
+	}
+	if (b64dec(line, &p) == -1) {
 		gnutls_free(u.data);
 		return server_reply(c, NULL, "501 5.5.2 bad base64");
 	}
