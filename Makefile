@@ -18,7 +18,7 @@ ifeq ($(SANITIZE),1)
 OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 endif
-CFLAGS	+= $(CSTD) $(WARN) $(OPT) -DRELAYMAIL_VERSION='"$(VERSION)"' \
+CFLAGS	+= $(CSTD) $(WARN) $(OPT) -DRELAYMAIL_VERSION=\"$(VERSION)\" \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
@@ -48,7 +48,14 @@ src/librelaymail.a: $(OBJS)
 	rm -f $@
 	ar rcs $@ $(OBJS)
 
-src/%.o: src/%.c $(HDRS)
+# Rebuild everything when the flags change (SANITIZE=1 and back).
+FLAGS_STAMP = src/.buildflags
+$(FLAGS_STAMP): FORCE
+	@echo '$(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+	    echo '$(CFLAGS) $(LDFLAGS)' > $@
+FORCE:
+
+src/%.o: src/%.c $(HDRS) $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h src/librelaymail.a
@@ -56,7 +63,7 @@ tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h src/librelaymail.a
 	    src/librelaymail.a $(LDFLAGS) $(LDLIBS) \
 	    $(shell pkg-config --libs check)
 
-tests/relay/testrelay: $(RELAY_SRCS)
+tests/relay/testrelay: $(RELAY_SRCS) $(wildcard tests/relay/*.h) $(FLAGS_STAMP)
 	$(CC) $(CFLAGS) -o $@ $(RELAY_SRCS) $(LDFLAGS) \
 	    $(shell pkg-config --libs gnutls)
 
@@ -105,6 +112,20 @@ install-links: install
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/bin/newaliases
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/lib/sendmail
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, each run for
+# FUZZTIME seconds. Not part of `make check` (its budget is for tests).
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:.c=)
+FUZZTIME ?= 30
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) $(HDRS)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	    $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(SRCS) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do mkdir -p tests/tmp/corpus-$${f##*/}; \
+	    ./$$f -max_total_time=$(FUZZTIME) tests/tmp/corpus-$${f##*/} \
+	    || exit 1; done
+
 clean:
-	rm -f relaymail src/*.o src/librelaymail.a $(UNIT_BINS) tests/relay/testrelay
-	rm -rf tests/tmp
+	rm -f relaymail src/*.o src/librelaymail.a $(UNIT_BINS) $(FUZZ_BINS) \
+	    tests/relay/testrelay
+	rm -rf tests/tmp $(FLAGS_STAMP)

@@ -8,6 +8,7 @@
  * local name. Parsing and rewriting share it, so a header is qualified
  * exactly where the parser found the address.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

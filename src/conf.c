@@ -38,7 +38,7 @@ struct key {
 	enum ktype		 type;
 	size_t			 off;
 	int			 min, max;	/* K_INT range */
-	const char *const	*names;		/* K_ENUM, in enum order */
+	const char *const	*names;	/* K_ENUM, in enum order */
 };
 
 static const char *const tls_names[] = { "implicit", "starttls", "none",
@@ -49,54 +49,53 @@ static const char *const auth_names[] = { "auto", "plain", "login",
 static const char *const queue_names[] = { "on-failure", "always", "never",
 	NULL };
 
-#define O(f)	offsetof(struct account, f)
-static const struct key keys[] = {
-	{ "host",		K_HOSTS,	O(hosts), 0, 0, NULL },
-	{ "port",		K_INT,		O(port), 1, 65535, NULL },
-	{ "tls",		K_ENUM,		O(tls), 0, 0, tls_names },
-	{ "tls_ca_file",	K_FILE,		O(tls_ca_file), 0, 0, NULL },
-	{ "tls_pin",		K_PINS,		O(tls_pin), 0, 0, NULL },
-	{ "tls_verify",		K_BOOL,		O(tls_verify), 0, 0, NULL },
-	{ "tls_cert_file",	K_FILE,		O(tls_cert_file), 0, 0, NULL },
-	{ "tls_key_file",	K_FILE,		O(tls_key_file), 0, 0, NULL },
-	{ "tls_min_version",	K_TLSVER,	O(tls_min_version), 0, 0, NULL },
-	{ "tls_priority",	K_PRIORITY,	O(tls_priority), 0, 0, NULL },
-	{ "tls_server_name",	K_HOST,		O(tls_server_name), 0, 0, NULL },
-	{ "auth",		K_ENUM,		O(auth), 0, 0, auth_names },
-	{ "user",		K_STR,		O(user), 0, 0, NULL },
-	{ "password",		K_SECRET,	O(password), 0, 0, NULL },
-	{ "password_command",	K_STR,		O(password_command), 0, 0, NULL },
-	{ "password_file",	K_SECFILE,	O(password_file), 0, 0, NULL },
-	{ "from",		K_ADDR,		O(from), 0, 0, NULL },
-	{ "match_from",		K_GLOBS,	O(match_from), 0, 0, NULL },
-	{ "force_from",		K_BOOL,		O(force_from), 0, 0, NULL },
-	{ "domain",		K_HOST,		O(domain), 0, 0, NULL },
-	{ "maildomain",		K_HOST,		O(maildomain), 0, 0, NULL },
-	{ "aliases",		K_FILE,		O(aliases), 0, 0, NULL },
-	{ "fallback",		K_NAME,		O(fallback), 0, 0, NULL },
-	{ "timeout",		K_INT,		O(timeout), 1, 3600, NULL },
-	{ "queue",		K_ENUM,		O(queue), 0, 0, queue_names },
-	{ "queue_dir",		K_PATH,		O(queue_dir), 0, 0, NULL },
-	{ "queue_lifetime",	K_DURATION,	O(queue_lifetime), 0, 0, NULL },
-	{ "notify",		K_NOTIFY,	O(notify), 0, 0, NULL },
-	{ "log",		K_LOG,		O(log), 0, 0, NULL },
+/* Index of each key in keys[]. */
+enum kidx {
+	KEY_HOST, KEY_PORT, KEY_TLS, KEY_TLS_CA_FILE, KEY_TLS_PIN,
+	KEY_TLS_VERIFY, KEY_TLS_CERT_FILE, KEY_TLS_KEY_FILE,
+	KEY_TLS_MIN_VERSION, KEY_TLS_PRIORITY, KEY_TLS_SERVER_NAME, KEY_AUTH,
+	KEY_USER, KEY_PASSWORD, KEY_PASSWORD_COMMAND, KEY_PASSWORD_FILE,
+	KEY_FROM, KEY_MATCH_FROM, KEY_FORCE_FROM, KEY_DOMAIN, KEY_MAILDOMAIN,
+	KEY_ALIASES, KEY_FALLBACK, KEY_TIMEOUT, KEY_QUEUE, KEY_QUEUE_DIR,
+	KEY_QUEUE_LIFETIME, KEY_NOTIFY, KEY_LOG, NKEYS
 };
+
+#define O(f)	offsetof(struct account, f)
+/* Keys named like their field in struct account. */
+#define K(i, t, f)	[KEY_ ## i] = { #f, t, O(f), 0, 0, NULL }
+static const struct key keys[NKEYS] = {
+	[KEY_HOST] = { "host", K_HOSTS, O(hosts), 0, 0, NULL },
+	[KEY_PORT] = { "port", K_INT, O(port), 1, 65535, NULL },
+	[KEY_TLS] = { "tls", K_ENUM, O(tls), 0, 0, tls_names },
+	K(TLS_CA_FILE, K_FILE, tls_ca_file),
+	K(TLS_PIN, K_PINS, tls_pin),
+	K(TLS_VERIFY, K_BOOL, tls_verify),
+	K(TLS_CERT_FILE, K_FILE, tls_cert_file),
+	K(TLS_KEY_FILE, K_FILE, tls_key_file),
+	K(TLS_MIN_VERSION, K_TLSVER, tls_min_version),
+	K(TLS_PRIORITY, K_PRIORITY, tls_priority),
+	K(TLS_SERVER_NAME, K_HOST, tls_server_name),
+	[KEY_AUTH] = { "auth", K_ENUM, O(auth), 0, 0, auth_names },
+	K(USER, K_STR, user),
+	K(PASSWORD, K_SECRET, password),
+	K(PASSWORD_COMMAND, K_STR, password_command),
+	K(PASSWORD_FILE, K_SECFILE, password_file),
+	K(FROM, K_ADDR, from),
+	K(MATCH_FROM, K_GLOBS, match_from),
+	K(FORCE_FROM, K_BOOL, force_from),
+	K(DOMAIN, K_HOST, domain),
+	K(MAILDOMAIN, K_HOST, maildomain),
+	K(ALIASES, K_FILE, aliases),
+	K(FALLBACK, K_NAME, fallback),
+	[KEY_TIMEOUT] = { "timeout", K_INT, O(timeout), 1, 3600, NULL },
+	[KEY_QUEUE] = { "queue", K_ENUM, O(queue), 0, 0, queue_names },
+	K(QUEUE_DIR, K_PATH, queue_dir),
+	K(QUEUE_LIFETIME, K_DURATION, queue_lifetime),
+	K(NOTIFY, K_NOTIFY, notify),
+	K(LOG, K_LOG, log),
+};
+#undef K
 #undef O
-#define NKEYS		(sizeof(keys) / sizeof(keys[0]))
-#define KEY_HOST	0
-#define KEY_PORT	1
-#define KEY_PIN		4
-#define KEY_VERIFY	5
-#define KEY_CERT	6
-#define KEY_KEY		7
-#define KEY_AUTH	11
-#define KEY_USER	12
-#define KEY_PASSWORD	13
-#define KEY_PWCMD	14
-#define KEY_PWFILE	15
-#define KEY_FORCE	18
-#define KEY_FALLBACK	22
-#define KEY_QUEUE_DIR	25
 
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum auth_mech) == sizeof(int), "enum size");
@@ -145,7 +144,8 @@ problem(struct parse *p, int line, const char *fmt, ...)
 	}
 	if (p->report != NULL) {
 		if (line > 0)
-			fprintf(p->report, "%s:%d: %s\n", p->c->path, line, msg);
+			fprintf(p->report, "%s:%d: %s\n", p->c->path, line,
+			    msg);
 		else
 			fprintf(p->report, "%s: %s\n", p->c->path, msg);
 	}
@@ -478,13 +478,13 @@ static int
 parse_log(struct account *a, const char *v, char *why, size_t wlen)
 {
 	if (strcmp(v, "syslog") == 0)
-		a->log = LOG_SYSLOG;
+		a->log = LOGTO_SYSLOG;
 	else if (strcmp(v, "none") == 0)
-		a->log = LOG_NONE;
+		a->log = LOGTO_NONE;
 	else if (strncmp(v, "file:", 5) == 0) {
 		if (parse_path(&a->log_path, v + 5, why, wlen) == -1)
 			return -1;
-		a->log = LOG_FILE;
+		a->log = LOGTO_FILE;
 	} else
 		return bad(why, wlen, "expected syslog, file:PATH or none");
 	return 0;
@@ -539,7 +539,7 @@ set_value(const struct parse *p, struct account *a, const struct key *k,
 	void	*f = (char *)a + k->off;
 	char	**sp = f;
 	long	 l;
-	int	 i;
+	int	 i = 0;
 	struct err e;
 
 	switch (k->type) {
@@ -567,7 +567,8 @@ set_value(const struct parse *p, struct account *a, const struct key *k,
 		/* FALLTHROUGH */
 	case K_ADDR:
 		if (check_addr(v) == -1)
-			return bad(why, wlen, "'%.80s' is not a mail address", v);
+			return bad(why, wlen, "'%.80s' is not a mail address",
+			    v);
 		return dup_str(sp, v, why, wlen);
 	case K_INT:
 		if (parse_long(v, k->min, k->max, &l) == -1)
@@ -711,7 +712,7 @@ conf_account_init(struct account *a)
 	a->timeout = 60;
 	a->queue = QUEUE_ON_FAILURE;
 	a->queue_lifetime = LIFETIME_DEFAULT;
-	a->log = LOG_SYSLOG;
+	a->log = LOGTO_SYSLOG;
 }
 
 void
@@ -786,4 +787,559 @@ conf_account_finish(struct account *a, int system, struct err *e)
 	if ((a->queue_dir = strdup(buf)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	return 0;
+}
+
+static int
+find_key(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcasecmp(name, keys[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+is_secret_key(int k)
+{
+	return k == KEY_PASSWORD || k == KEY_PASSWORD_COMMAND ||
+	    k == KEY_PASSWORD_FILE;
+}
+
+static void
+open_section(struct parse *p, const char *name, size_t len)
+{
+	char		 buf[BOUNDS_NAME];
+	struct account	*na;
+	struct sect	*ns;
+	int		 i;
+
+	p->cur = SECT_SKIP;
+	if (len >= sizeof(buf)) {
+		problem(p, p->lineno, "section name longer than %d bytes",
+		    BOUNDS_NAME - 1);
+		return;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (strcmp(buf, "defaults") == 0) {
+		if (p->defaults_line != 0)
+			problem(p, p->lineno, "duplicate section [defaults] "
+			    "(first on line %d)", p->defaults_line);
+		else {
+			p->defaults_line = p->lineno;
+			p->cur = SECT_DEFAULTS;
+		}
+		return;
+	}
+	if (check_name(buf) == -1) {
+		problem(p, p->lineno, "bad section name [%s]: use letters, "
+		    "digits, '.', '_' and '-'", buf);
+		return;
+	}
+	for (i = 0; i < p->c->naccounts; i++)
+		if (strcmp(p->c->accounts[i].name, buf) == 0) {
+			problem(p, p->lineno, "duplicate section [%s] (first "
+			    "on line %d)", buf, p->c->accounts[i].line);
+			return;
+		}
+	if (p->c->naccounts == p->cap) {
+		p->cap = p->cap == 0 ? 8 : p->cap * 2;
+		na = reallocarray(p->c->accounts, (size_t)p->cap, sizeof(*na));
+		if (na != NULL)
+			p->c->accounts = na;
+		ns = reallocarray(p->sects, (size_t)p->cap, sizeof(*ns));
+		if (ns != NULL)
+			p->sects = ns;
+		if (na == NULL || ns == NULL) {
+			p->cap = p->c->naccounts;
+			problem(p, p->lineno, "out of memory");
+			return;
+		}
+	}
+	na = &p->c->accounts[p->c->naccounts];
+	conf_account_init(na);
+	memcpy(na->name, buf, len + 1);
+	na->file = p->c->path;
+	na->line = p->lineno;
+	memset(&p->sects[p->c->naccounts], 0, sizeof(struct sect));
+	p->cur = p->c->naccounts++;
+}
+
+/* libinih would call nothing for a malformed line, only note its number;
+ * we check the shape ourselves so that every bad line is reported. */
+static void
+check_line(struct parse *p, char *str)
+{
+	char	*s = str, *end, *t;
+
+	if (p->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return;
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL) {
+			problem(p, p->lineno, "unterminated [section] header");
+			memcpy(str, "\n", 2);
+			return;
+		}
+		for (t = end + 1; isspace((unsigned char)*t); t++)
+			;
+		if (*t != '\0' && *t != ';' && *t != '#')
+			problem(p, p->lineno, "text after [section] header");
+		open_section(p, s + 1, (size_t)(end - s - 1));
+		return;
+	}
+	for (t = s; *t != '\0' && *t != '=' && *t != ':'; t++)
+		if (*t == ';' && t > s && isspace((unsigned char)t[-1]))
+			break;
+	if (*t != '=' && *t != ':') {
+		problem(p, p->lineno, "expected key = value");
+		memcpy(str, "\n", 2);
+	}
+}
+
+/*
+ * libinih's line reader. num is the size of libinih's line buffer (we
+ * size it in ini_setup()); the buffer still holds the previous line,
+ * perhaps a password, so it is wiped first.
+ */
+static char *
+reader(char *str, int num, void *arg)
+{
+	struct parse	*p = arg;
+	size_t		 cap = (size_t)num - 1, len = 0, content;
+	int		 c, nul = 0, over = 0;
+
+	secret_bzero(str, (size_t)num);
+	if ((c = getc(p->fp)) == EOF)
+		return NULL;
+	do {
+		if (c == '\0')
+			nul = 1;
+		if (len < cap)
+			str[len++] = (char)c;
+		else
+			over = 1;
+	} while (c != '\n' && (c = getc(p->fp)) != EOF);
+	str[len] = '\0';
+	p->lineno++;
+	content = len;
+	if (content > 0 && str[content - 1] == '\n')
+		content--;
+	if (content > 0 && str[content - 1] == '\r')
+		content--;
+	if (over || content > BOUNDS_CONF_LINE || nul) {
+		problem(p, p->lineno, nul ? "NUL byte in line" :
+		    "line longer than %d bytes", BOUNDS_CONF_LINE);
+		secret_bzero(str, len);
+		memcpy(str, "\n", 2);
+		return str;
+	}
+	check_line(p, str);
+	return str;
+}
+
+static void
+top_level(struct parse *p, const char *name, const char *value)
+{
+	if (strcasecmp(name, "default") != 0)
+		problem(p, p->lineno, "unknown top-level key '%s' (account "
+		    "keys go in [defaults] or an account section)", name);
+	else if (p->default_line != 0)
+		problem(p, p->lineno, "duplicate key 'default' (first on line "
+		    "%d)", p->default_line);
+	else if (check_name(value) == -1)
+		problem(p, p->lineno, "default: '%s' is not an account name",
+		    value);
+	else if ((p->c->default_account = strdup(value)) == NULL)
+		problem(p, p->lineno, "out of memory");
+	else
+		p->default_line = p->lineno;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse	*p = user;
+	struct account	*a;
+	struct sect	*s;
+	char		 why[BOUNDS_ERRMSG / 2];
+	int		 k, o;
+
+	(void)section;		/* p->cur, set by the reader, is ours */
+	if (p->cur == SECT_SKIP)
+		return 1;
+	if (p->cur == SECT_TOP)
+		return top_level(p, name, value), 1;
+	a = p->cur == SECT_DEFAULTS ? &p->c->defaults :
+	    &p->c->accounts[p->cur];
+	s = p->cur == SECT_DEFAULTS ? &p->dsect : &p->sects[p->cur];
+	if ((k = find_key(name)) == -1)
+		return problem(p, p->lineno, "unknown key '%s'", name), 1;
+	if (s->set[k])
+		return problem(p, p->lineno, "duplicate key '%s' (first on "
+		    "line %d)", keys[k].name, s->line[k]), 1;
+	if (*value == '\0')
+		return problem(p, p->lineno, "%s: empty value",
+		    keys[k].name), 1;
+	for (o = KEY_PASSWORD; is_secret_key(k) && o <= KEY_PASSWORD_FILE; o++)
+		if (s->set[o])
+			return problem(p, p->lineno, "%s: only one of "
+			    "password, password_command and password_file "
+			    "may be set "
+			    "(%s on line %d)", keys[k].name, keys[o].name,
+			    s->line[o]), 1;
+	if (set_value(p, a, &keys[k], value, why, sizeof(why)) == -1) {
+		free_key(a, &keys[k]);
+		return problem(p, p->lineno, "%s: %s", keys[k].name, why), 1;
+	}
+	s->set[k] = 1;
+	s->line[k] = p->lineno;
+	if (k == KEY_PASSWORD && p->secret_line == 0)
+		p->secret_line = p->lineno;
+	return 1;
+}
+
+static void
+inherit(struct parse *p, struct account *a, struct sect *s)
+{
+	struct err	 e;
+	size_t		 k;
+	int		 own = s->set[KEY_PASSWORD] ||
+			    s->set[KEY_PASSWORD_COMMAND] ||
+			    s->set[KEY_PASSWORD_FILE];
+
+	for (k = 0; k < NKEYS; k++) {
+		if (s->set[k] || !p->dsect.set[k])
+			continue;
+		/* An account's own secret source replaces the inherited. */
+		if (own && is_secret_key((int)k))
+			continue;
+		/* [defaults] fallback = X must not make X fall back to X. */
+		if (k == KEY_FALLBACK && p->c->defaults.fallback != NULL &&
+		    strcmp(p->c->defaults.fallback, a->name) == 0)
+			continue;
+		if (copy_key(a, &p->c->defaults, &keys[k], &e) == -1) {
+			problem(p, a->line, "%s", e.msg);
+			continue;
+		}
+		s->set[k] = 2;
+		s->line[k] = p->dsect.line[k];
+	}
+}
+
+static int
+line_of(const struct account *a, const struct sect *s, int k)
+{
+	return s->set[k] ? s->line[k] : a->line;
+}
+
+static void
+check_auth(struct parse *p, const struct account *a, const struct sect *s)
+{
+	int	 secret = a->password.buf != NULL || a->password_command !=
+		    NULL || a->password_file != NULL;
+
+	if (a->auth != AUTH_AUTO && a->auth != AUTH_NONE &&
+	    a->auth != AUTH_EXTERNAL && a->user == NULL)
+		problem(p, line_of(a, s, KEY_AUTH), "[%s] auth = %s needs "
+		    "user", a->name, auth_names[a->auth]);
+	if (a->auth == AUTH_EXTERNAL && a->tls_cert_file == NULL)
+		problem(p, line_of(a, s, KEY_AUTH), "[%s] auth = external "
+		    "needs tls_cert_file", a->name);
+	if (a->user != NULL && !secret && a->auth != AUTH_NONE &&
+	    a->auth != AUTH_EXTERNAL)
+		problem(p, line_of(a, s, KEY_USER), "[%s] user is set but none "
+		    "of password, password_command, password_file", a->name);
+}
+
+static void
+check_account(struct parse *p, struct account *a, struct sect *s)
+{
+	FILE	*w = p->report != NULL ? p->report : stderr;
+
+	if (!s->set[KEY_HOST])
+		problem(p, a->line, "[%s] missing required key host", a->name);
+	if (!s->set[KEY_TLS_CERT_FILE] != !s->set[KEY_TLS_KEY_FILE])
+		problem(p, line_of(a, s, s->set[KEY_TLS_CERT_FILE] ?
+		    KEY_TLS_CERT_FILE : KEY_TLS_KEY_FILE),
+		    "[%s] tls_cert_file and tls_key_file go together",
+		    a->name);
+	if (a->force_from && a->from == NULL)
+		problem(p, line_of(a, s, KEY_FORCE_FROM), "[%s] force_from = "
+		    "yes needs from", a->name);
+	check_auth(p, a, s);
+	/* Decided (DESIGN §2): tls_verify = no is accepted, but unless a
+	 * pin still ties the relay to a key, say loudly what it means. */
+	if (!a->tls_verify && a->tls_pin == NULL && a->tls != TLS_NONE)
+		fprintf(w, "%s:%d: warning: [%s] tls_verify = no without "
+		    "tls_pin: the relay's identity is NOT checked and anyone "
+		    "on the path can read the password and the mail\n",
+		    p->c->path, line_of(a, s, KEY_TLS_VERIFY), a->name);
+}
+
+static void
+check_fallback(struct parse *p, int i)
+{
+	struct account	*a = &p->c->accounts[i], *f = a;
+	int		 n;
+
+	if (a->fallback == NULL)
+		return;
+	if (strcmp(a->fallback, a->name) == 0) {
+		problem(p, p->sects[i].line[KEY_FALLBACK], "[%s] fallback "
+		    "names the account itself", a->name);
+		return;
+	}
+	for (n = 0; f != NULL && f->fallback != NULL; n++) {
+		f = conf_account(p->c, f->fallback);
+		if (f == NULL) {
+			if (n == 0)
+				problem(p, p->sects[i].line[KEY_FALLBACK],
+				    "[%s] fallback: no account [%s]", a->name,
+				    a->fallback);
+			return;
+		}
+		if (f == a || n > p->c->naccounts) {
+			problem(p, p->sects[i].line[KEY_FALLBACK], "[%s] "
+			    "fallback chain loops back to [%s]", a->name,
+			    f->name);
+			return;
+		}
+	}
+}
+
+static void
+finish(struct parse *p, const struct stat *st)
+{
+	struct err	 e;
+	int		 i;
+
+	for (i = 0; i < p->c->naccounts; i++) {
+		inherit(p, &p->c->accounts[i], &p->sects[i]);
+		if (conf_account_finish(&p->c->accounts[i], p->c->system,
+		    &e) == -1)
+			problem(p, p->c->accounts[i].line, "%s", e.msg);
+		check_account(p, &p->c->accounts[i], &p->sects[i]);
+	}
+	for (i = 0; i < p->c->naccounts; i++)
+		check_fallback(p, i);
+	if (p->c->default_account != NULL &&
+	    conf_account(p->c, p->c->default_account) == NULL)
+		problem(p, p->default_line, "default: no account [%s]",
+		    p->c->default_account);
+	if (p->secret_line != 0 &&
+	    !conf_secret_mode_ok(st, p->c->system, getgid(), getegid()))
+		problem(p, p->secret_line, "password in a file that group or "
+		    "others can read (mode %04o): chmod 600 %s, or use "
+		    "password_command or password_file",
+		    (unsigned)(st->st_mode & 07777), p->c->path);
+}
+
+/* libinih's behaviour is set at run time in Debian's build: lines up to
+ * our own cap (long OAuth tokens and commands), no continuation lines
+ * (an indented line is a line of its own), heap buffer we can wipe. */
+static void
+ini_setup(void)
+{
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = BOUNDS_CONF_LINE + 3;	/* CR, LF, NUL */
+	ini_initial_alloc = BOUNDS_CONF_LINE + 3;
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = true;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = false;
+	ini_allow_bom = true;
+}
+
+static int
+put_path(char *out, size_t outlen, const char *path, struct err *e)
+{
+	size_t	 len = strlen(path);
+
+	if (len >= outlen || len >= BOUNDS_PATH)
+		return err_set(e, EX_CONFIG, "config path longer than %zu "
+		    "bytes", outlen < BOUNDS_PATH ? outlen : BOUNDS_PATH);
+	memcpy(out, path, len + 1);
+	return 0;
+}
+
+int
+conf_find(const char *cli_path, char *out, size_t outlen, struct err *e)
+{
+	const char	*env = getenv("RELAYMAIL_CONFIG");
+	char		 xdg[BOUNDS_PATH];
+	struct stat	 st;
+
+	/* A named file (-C or $RELAYMAIL_CONFIG) must be readable by the
+	 * real user (access(2) checks the real ids): falling through to
+	 * another config would send mail through an unexpected account. */
+	if (cli_path != NULL) {
+		if (access(cli_path, R_OK) == -1)
+			return err_set(e, EX_NOINPUT, "%s: %s", cli_path,
+			    strerror(errno));
+		return put_path(out, outlen, cli_path, e);
+	}
+	if (env != NULL && *env != '\0') {
+		if (access(env, R_OK) == -1)
+			return err_set(e, EX_NOINPUT, "RELAYMAIL_CONFIG=%s: %s",
+			    env, strerror(errno));
+		return put_path(out, outlen, env, e);
+	}
+	if (xdg_path(xdg, sizeof(xdg), "XDG_CONFIG_HOME", ".config",
+	    "relaymail/config") == 0 && stat(xdg, &st) == 0)
+		return put_path(out, outlen, xdg, e);
+	/* stat, not access: in the setgid mode only the effective group
+	 * can read the system config. */
+	if (stat(CONF_SYSTEM_PATH, &st) == 0)
+		return put_path(out, outlen, CONF_SYSTEM_PATH, e);
+	return err_set(e, EX_CONFIG, "no configuration found (tried %s and "
+	    "%s); write one (see relaymail.conf(5)) or use -C or --relay",
+	    xdg[0] != '\0' ? xdg : "~/.config/relaymail/config",
+	    CONF_SYSTEM_PATH);
+}
+
+static int
+conf_open(struct conf *c, struct stat *st, struct err *e)
+{
+	int	 fd;
+
+	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return err_set(e, EX_NOINPUT, "%s: %s", c->path,
+		    strerror(errno));
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(e, EX_CONFIG, "%s: not a regular file",
+		    c->path);
+	}
+	return fd;
+}
+
+int
+conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
+{
+	struct parse	 p;
+	struct stat	 st;
+	char		 iobuf[BUFSIZ];
+	int		 fd, rc;
+
+	memset(c, 0, sizeof(*c));
+	conf_account_init(&c->defaults);
+	memcpy(c->defaults.name, "defaults", sizeof("defaults"));
+	if ((c->path = strdup(path)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	c->system = strcmp(path, CONF_SYSTEM_PATH) == 0;
+	c->defaults.file = c->path;
+	if ((fd = conf_open(c, &st, e)) == -1 ||
+	    (p.fp = fdopen(fd, "r")) == NULL) {
+		if (fd != -1) {
+			err_set(e, EX_OSERR, "fdopen: %s", strerror(errno));
+			close(fd);
+		}
+		if (report != NULL)
+			fprintf(report, "%s\n", e->msg);
+		conf_free(c);
+		return -1;
+	}
+	/* Our own stdio buffer, so the file's bytes can be wiped. */
+	setvbuf(p.fp, iobuf, _IOFBF, sizeof(iobuf));
+	memset(&p.dsect, 0, sizeof(p.dsect));
+	p.c = c;
+	p.report = report;
+	p.e = e;
+	p.lineno = p.nerr = p.defaults_line = p.default_line = 0;
+	p.secret_line = p.cap = 0;
+	p.sects = NULL;
+	p.cur = SECT_TOP;
+	err_clear(e);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		problem(&p, 0, "writable by group or others (mode %04o)",
+		    (unsigned)(st.st_mode & 07777));
+	ini_setup();
+	rc = ini_parse_stream(reader, &p, handler, &p);
+	if (rc == -2)
+		problem(&p, 0, "out of memory");
+	if (ferror(p.fp))
+		problem(&p, p.lineno, "read error");
+	fclose(p.fp);
+	secret_bzero(iobuf, sizeof(iobuf));
+	finish(&p, &st);
+	free(p.sects);
+	if (p.nerr > 0) {
+		conf_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+struct account *
+conf_account(const struct conf *c, const char *name)
+{
+	int	 i;
+
+	for (i = 0; name != NULL && i < c->naccounts; i++)
+		if (strcmp(c->accounts[i].name, name) == 0)
+			return &c->accounts[i];
+	return NULL;
+}
+
+static int
+load_secret_file(struct account *a, struct err *e)
+{
+	struct stat	 st;
+	int		 fd, rc, sys;
+
+	sys = a->file != NULL && strcmp(a->file, CONF_SYSTEM_PATH) == 0;
+	if ((fd = open(a->password_file, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return err_set(e, EX_CONFIG, "account %s: password_file %s: %s",
+		    a->name, a->password_file, strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		rc = err_set(e, EX_CONFIG, "account %s: password_file %s is "
+		    "not a regular file", a->name, a->password_file);
+	else if (!conf_secret_mode_ok(&st, sys, getgid(), getegid()))
+		rc = err_set(e, EX_CONFIG, "account %s: password_file %s is "
+		    "readable by group or others (mode %04o); chmod 600 it",
+		    a->name, a->password_file, (unsigned)(st.st_mode & 07777));
+	else if ((rc = secret_read_fd(&a->password, fd, e)) == -1)
+		err_prefix(e, "account %s: password_file %s", a->name,
+		    a->password_file);
+	close(fd);
+	return rc;
+}
+
+int
+conf_load_secret(struct account *a, struct err *e)
+{
+	if (a->password.buf != NULL)
+		return 0;
+	if (a->password_command != NULL) {
+		if (secret_from_command(&a->password, a->password_command,
+		    a->timeout, e) == -1)
+			return err_prefix(e, "account %s", a->name);
+		return 0;
+	}
+	if (a->password_file != NULL)
+		return load_secret_file(a, e);
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	int	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		conf_account_free(&c->accounts[i]);
+	free(c->accounts);
+	conf_account_free(&c->defaults);
+	free(c->path);
+	free(c->default_account);
+	memset(c, 0, sizeof(*c));
 }

@@ -134,6 +134,20 @@ int	 conf_account_from_url(struct account *out, const char *url,
 int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
 	    gid_t egid);
 
+/*
+ * Account helpers, also used for --relay (added for account.c):
+ * conf_account_init() sets the built-in defaults (allocates nothing);
+ * conf_account_copy() deep-copies src into dst (dst need not be
+ * initialised; EX_OSERR on allocation failure, dst then empty);
+ * conf_account_finish() resolves what depends on other keys: port from
+ * tls when 0, queue_dir's default (system: /var/spool/relaymail, else
+ * $XDG_STATE_HOME/relaymail/queue).
+ */
+void	 conf_account_init(struct account *);
+int	 conf_account_copy(struct account *dst, const struct account *src,
+	    struct err *);
+int	 conf_account_finish(struct account *, int system, struct err *);
+
 void	 conf_free(struct conf *);
 /* Free what an account built by conf_account_from_url owns. */
 void	 conf_account_free(struct account *);

@@ -149,7 +149,7 @@ qualify_all(struct hdrs *h, const char *domain, struct err *e)
 			if (strcasecmp(h->v[i].name, qualified_fields[k]) != 0)
 				continue;
 			if (addr_rewrite(h->v[i].value, domain, &nv, e) == -1)
-				return err_prefix(e, "%s: ", h->v[i].name);
+				return err_prefix(e, "%s", h->v[i].name);
 			free(h->v[i].value);
 			h->v[i].value = nv;
 			break;
@@ -333,7 +333,7 @@ add_from(struct hdrs *h, const struct hdr_opts *o, struct err *e)
 		a = o->user != NULL ? o->user : "MAILER-DAEMON";
 	if (addr_qualify(a, o->maildomain, addr, sizeof(addr), e) == -1 ||
 	    addr_check(addr, e) == -1)
-		return err_prefix(e, "From: ");
+		return err_prefix(e, "From");
 	if (o->fullname == NULL || *o->fullname == '\0')
 		return hdr_add(h, "From", addr, e);
 	if (phrase(o->fullname, name, sizeof(name), e) == -1)

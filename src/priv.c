@@ -36,8 +36,8 @@ priv_drop_group(struct err *e)
 		    (unsigned long)old, strerror(errno));
 	if (getresgid(&r, &ef, &s) == -1 || r != rgid || ef != rgid ||
 	    s != rgid)
-		return err_set(e, EX_SOFTWARE, "group %lu still held after drop",
-		    (unsigned long)old);
+		return err_set(e, EX_SOFTWARE, "group %lu still held after "
+		    "drop", (unsigned long)old);
 	/* Root may change groups at will; for anyone else, getting the
 	 * old group back must now fail. */
 	if (geteuid() != 0 && old != rgid && setegid(old) == 0)

@@ -90,6 +90,15 @@ int	 relay_send(struct relay_session *, const struct envelope *,
 	    struct msg *, struct relay_rcpt *rcpt, int partial, int last,
 	    struct err *);
 
+/*
+ * With PIPELINING, relay_open leaves AUTH PLAIN unflushed so it leaves
+ * with the first transaction; relay_send reads its reply. Callers that
+ * need the AUTH outcome without sending (--probe) call this: it flushes
+ * and reads the reply (no-op when nothing is pending). On failure the
+ * session is closed.
+ */
+int	 relay_finish_auth(struct relay_session *, struct err *);
+
 /* QUIT (if open) and close. */
 void	 relay_close(struct relay_session *);
 

@@ -133,7 +133,7 @@ line_code(const char *line, size_t len, int *final, struct err *e)
 int
 reply_feed(struct reply *r, const char *line, size_t len, struct err *e)
 {
-	int code, final;
+	int code, final = 0;
 	size_t tl;
 
 	if (r->done)
@@ -174,7 +174,10 @@ reply_read(struct conn *c, struct reply *r, long long deadline_ms,
 		if (conn_readline(c, line, sizeof(line), &len, deadline_ms,
 		    e) == -1)
 			return -1;
-		log_trace(c->trace, '<', line, len, redact);
+		/* Only SASL challenges (334) carry mechanism data; the
+		 * final 235/535 is worth seeing. */
+		log_trace(c->trace, '<', line, len, redact && len >= 3 &&
+		    memcmp(line, "334", 3) == 0);
 		rc = reply_feed(r, line, len, e);
 	} while (rc == 0);
 	return rc == 1 ? 0 : -1;

@@ -25,4 +25,17 @@ void	 secret_wipe(struct secret *s);
 /* Wipe any plain buffer (for temporaries that held a secret). */
 void	 secret_bzero(void *p, size_t len);
 
+/*
+ * Added for conf_load_secret(): the first line (CR/LF stripped) of a
+ * regular file (secret_read_fd) or of the standard output of
+ * `/bin/sh -c cmd` (secret_from_command, stdin /dev/null, killed after
+ * timeout seconds). Both fail with EX_CONFIG on an empty first line or
+ * one above BOUNDS_SECRET; a failing command's message holds its exit
+ * status and the first line of its stderr, never its stdout.
+ * EX_OSERR when pipes or fork fail. Temporaries are wiped.
+ */
+int	 secret_read_fd(struct secret *s, int fd, struct err *);
+int	 secret_from_command(struct secret *s, const char *cmd, int timeout,
+	    struct err *);
+
 #endif

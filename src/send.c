@@ -300,6 +300,11 @@ probe(struct send_ctx *s, struct err *e)
 	printf("account: %s (%s)\n", s->acct->name, s->why);
 	if (relay_open(&rs, s->acct, s->trace, e) == -1)
 		return -1;
+	/* AUTH may still sit in the pipeline buffer: confirm it now. */
+	if (relay_finish_auth(&rs, e) == -1) {
+		relay_close(&rs);
+		return -1;
+	}
 	relay_print_probe(&rs, stdout);
 	relay_close(&rs);
 	return 0;

@@ -357,16 +357,17 @@ env_utf8(const struct envelope *env)
 	return 0;
 }
 
-/* Append " fmt" to a MAIL command being built in buf. */
+/* Append a parameter p (with its leading space) to the command in buf;
+ * -1 when it would not fit. */
 static int
-param(char *buf, size_t cap, const char *fmt, const char *a, long long n)
+param(char *buf, size_t cap, const char *p)
 {
-	size_t len = strlen(buf);
-	int w;
+	size_t len = strlen(buf), n = strlen(p);
 
-	w = a != NULL ? snprintf(buf + len, cap - len, fmt, a) :
-	    snprintf(buf + len, cap - len, fmt, n);
-	return (w < 0 || (size_t)w >= cap - len) ? -1 : 0;
+	if (len + n >= cap)
+		return -1;
+	memcpy(buf + len, p, n + 1);
+	return 0;
 }
 
 static void
@@ -382,7 +383,7 @@ int
 smtp_mail(struct relay_session *s, const struct envelope *env,
     struct msg *m, struct err *e)
 {
-	char cmd[BOUNDS_CMD], id[BOUNDS_CMD / 2];
+	char cmd[BOUNDS_CMD], id[BOUNDS_CMD / 2], p[BOUNDS_CMD];
 	long long size = (long long)msg_size(m);
 	int bad = 0;
 
@@ -391,19 +392,26 @@ smtp_mail(struct relay_session *s, const struct envelope *env,
 		return err_set(e, EX_DATAERR, "message size %lld exceeds "
 		    "relay limit %lld (%s)", size, s->caps.size, s->conn.peer);
 	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", env->sender);
-	if (s->caps.has_size)
-		bad |= param(cmd, sizeof(cmd), " SIZE=%lld", NULL, size);
+	if (s->caps.has_size) {
+		snprintf(p, sizeof(p), " SIZE=%lld", size);
+		bad |= param(cmd, sizeof(cmd), p);
+	}
 	if (s->caps.eightbitmime && (m->eightbit || env->body == 8))
-		bad |= param(cmd, sizeof(cmd), " BODY=8BITMIME", "", 0);
+		bad |= param(cmd, sizeof(cmd), " BODY=8BITMIME");
 	else if (s->caps.eightbitmime && env->body == 7)
-		bad |= param(cmd, sizeof(cmd), " BODY=7BIT", "", 0);
+		bad |= param(cmd, sizeof(cmd), " BODY=7BIT");
 	if (s->caps.smtputf8 && env_utf8(env))
-		bad |= param(cmd, sizeof(cmd), " SMTPUTF8", "", 0);
-	if (s->caps.dsn && env->dsn_ret != NULL)
-		bad |= param(cmd, sizeof(cmd), " RET=%s", env->dsn_ret, 0);
+		bad |= param(cmd, sizeof(cmd), " SMTPUTF8");
+	if (s->caps.dsn && env->dsn_ret != NULL) {
+		bad |= snprintf(p, sizeof(p), " RET=%s", env->dsn_ret) >=
+		    (int)sizeof(p);
+		bad |= param(cmd, sizeof(cmd), p);
+	}
 	if (s->caps.dsn && env->dsn_envid != NULL) {
 		bad |= xtext(env->dsn_envid, id, sizeof(id));
-		bad |= param(cmd, sizeof(cmd), " ENVID=%s", id, 0);
+		bad |= snprintf(p, sizeof(p), " ENVID=%s", id) >=
+		    (int)sizeof(p);
+		bad |= param(cmd, sizeof(cmd), p);
 	}
 	if (!s->caps.dsn)
 		dsn_note(s, env);

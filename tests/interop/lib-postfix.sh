@@ -24,6 +24,8 @@ PF_DOMAIN=example.test		# recipients' domain, SASL realm
 PF_HOSTDOMAIN=host.example.test	# relaymail's maildomain in the tests
 PF_USER=alice@$PF_DOMAIN
 PF_PASS='s3cret-Pa55 word'
+# Local parts with a Maildir of their own; others go to DOMAIN/catchall.
+PF_BOXES="alice bob carol dave erin admin root ops smoke"
 PF_DIR=
 PF_SMTPS_PORT=
 PF_SUBM_PORT=
@@ -171,7 +173,7 @@ pf_write_main_cf() {
 	smtputf8_enable = yes
 	virtual_mailbox_domains = $PF_DOMAIN, $PF_HOSTDOMAIN
 	virtual_mailbox_base = $PF_MAILBASE
-	virtual_mailbox_maps = regexp:$PF_DIR/conf/vmailbox
+	virtual_mailbox_maps = texthash:$PF_DIR/conf/vmailbox
 	virtual_uid_maps = static:$(id -u nobody)
 	virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
 	virtual_minimum_uid = 100
@@ -201,10 +203,15 @@ pf_write_main_cf() {
 	smtpd_soft_error_limit = 100
 	smtpd_hard_error_limit = 200
 	EOF
-	# One Maildir per recipient, whatever the local part.
-	cat > "$PF_DIR/conf/vmailbox" <<-'EOF'
-	/^([A-Za-z0-9._+-]+)@([A-Za-z0-9.-]+)$/	$2/$1/
-	EOF
+	# One Maildir per known test mailbox, a catch-all per domain for the
+	# rest (Postfix forbids regexp substitution in this map).
+	: > "$PF_DIR/conf/vmailbox"
+	for d in $PF_DOMAIN $PF_HOSTDOMAIN; do
+		for u in $PF_BOXES; do
+			printf '%s@%s\t%s/%s/\n' "$u" "$d" "$d" "$u"
+		done >> "$PF_DIR/conf/vmailbox"
+		printf '@%s\t%s/catchall/\n' "$d" "$d" >> "$PF_DIR/conf/vmailbox"
+	done
 }
 
 pf_write_master_cf() {
@@ -330,7 +337,13 @@ pf_dump_log() {
 
 pf_maildir() {
 	# pf_maildir ADDR: the Maildir that ADDR's mail goes to.
-	echo "$PF_MAILBASE/${1#*@}/${1%@*}"
+	for u in $PF_BOXES; do
+		if [ "$u" = "${1%@*}" ]; then
+			echo "$PF_MAILBASE/${1#*@}/$u"
+			return
+		fi
+	done
+	echo "$PF_MAILBASE/${1#*@}/catchall"
 }
 
 pf_count() {
@@ -354,6 +367,24 @@ pf_wait_mail() {
 	return 1
 }
 
+pf_wait_match() {
+	# pf_wait_match ADDR REGEX [SECONDS]: waits until a message to ADDR
+	# has a line matching REGEX (grep -E); prints its path.
+	lim=$((${3:-20} * 10))
+	i=0
+	while [ $i -lt $lim ]; do
+		d=$(pf_maildir "$1")/new
+		if [ -d "$d" ]; then
+			f=$(grep -l -E -e "$2" "$d"/* 2>/dev/null | head -n 1)
+			[ -n "$f" ] && { echo "$f"; return 0; }
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "pf: no message to $1 matching $2" >&2
+	return 1
+}
+
 pf_last_mail() {
 	# pf_last_mail ADDR: path of the newest message delivered to ADDR.
 	d=$(pf_maildir "$1")/new
@@ -372,16 +403,134 @@ pf_clear_mail() {
 	rm -rf "${PF_MAILBASE:?}"/*
 }
 
+# --- relaymail side -----------------------------------------------------------
+
+RM=$PF_TOP/relaymail
+RM_FAIL=0
+
+rm_need_binary() {
+	# relaymail is this project's own binary: missing means failure.
+	if [ ! -x "$RM" ]; then
+		echo "FAIL: $(basename "$0"): $RM is not built (run make)"
+		exit 1
+	fi
+}
+
+rm_conf() {
+	# rm_conf FILE implicit|starttls [KEY=VALUE ...]: writes a 0600
+	# relaymail config with one account "pf" for the private instance.
+	# KEY=VALUE replaces a default key of the account ("KEY=" drops it);
+	# keys starting with "defaults." go to [defaults] instead.
+	f=$1
+	port=$PF_SMTPS_PORT
+	[ "$2" = starttls ] && port=$PF_SUBM_PORT
+	mode=$2
+	shift 2
+	acct="host=127.0.0.1
+port=$port
+tls=$mode
+tls_ca_file=$PF_CA
+tls_server_name=localhost
+auth=auto
+user=$PF_USER
+password=$PF_PASS
+from=$PF_USER
+domain=client.example.test
+timeout=15
+queue=never
+queue_dir=$PF_DIR/rmqueue
+log=file:$PF_DIR/relaymail.log"
+	defs="maildomain=$PF_HOSTDOMAIN"
+	for kv in "$@"; do
+		case "$kv" in
+		defaults.*) defs=$(rm_kv_set "$defs" "${kv#defaults.}") ;;
+		*) acct=$(rm_kv_set "$acct" "$kv") ;;
+		esac
+	done
+	(
+		umask 077
+		echo "default = pf"
+		echo "[defaults]"
+		echo "$defs" | sed -n 's/^\([^=]*\)=\(..*\)$/\1 = \2/p'
+		echo "[pf]"
+		echo "$acct" | sed -n 's/^\([^=]*\)=\(..*\)$/\1 = \2/p'
+	) > "$f"
+	chmod 600 "$f"
+}
+
+rm_kv_set() {
+	# rm_kv_set LIST KEY=VALUE: LIST (KEY=VALUE lines) with KEY set.
+	k=${2%%=*}
+	printf '%s\n' "$1" | grep -v "^$k="
+	printf '%s\n' "$2"
+}
+
+rm_strip_trace() {
+	# Prints a delivered message without the trace headers the relay
+	# prepends (RFC 5321 section 4.4: Return-Path, Received; Postfix's
+	# Delivered-To and X-Original-To), continuation lines included.
+	awk 'BEGIN { top = 1; skip = 0 }
+	    top && /^[ \t]/ && skip { next }
+	    top && /^(Return-Path|Received|Delivered-To|X-Original-To):/ {
+		skip = 1; next }
+	    { top = 0; print }' "$1"
+}
+
+rm_header() {
+	# rm_header FILE NAME: the unfolded values of header NAME, one a line.
+	awk -v want="$2" 'BEGIN { cur = "" }
+	    /^$/ { exit }
+	    /^[ \t]/ { if (cur != "") cur = cur " " substr($0, 2); next }
+	    { if (cur != "") print cur; cur = "" }
+	    { n = index($0, ":"); h = tolower(substr($0, 1, n - 1))
+	      if (h == tolower(want)) { v = substr($0, n + 1)
+		sub(/^[ \t]+/, "", v); cur = v } }
+	    END { if (cur != "") print cur }' "$1"
+}
+
+rm_body() {
+	# rm_body FILE: everything after the first empty line.
+	sed '1,/^$/d' "$1"
+}
+
+rm_ok() {
+	# rm_ok NAME: records a passed case.
+	echo "ok: $1"
+}
+
+rm_fail() {
+	# rm_fail NAME [DETAIL FILE...]: records a failed case and shows why.
+	echo "FAIL: $1"
+	shift
+	for f in "$@"; do
+		[ -f "$f" ] || { echo "  $f"; continue; }
+		echo "  ---- $f"
+		sed 's/^/  | /' "$f" | tail -n 40
+	done
+	RM_FAIL=1
+}
+
+rm_finish() {
+	# Ends a test: exit status 1 if any case failed, with the logs.
+	if [ "$RM_FAIL" != 0 ]; then
+		[ -f "$PF_DIR/relaymail.log" ] &&
+		    { echo "---- relaymail log"; tail -n 30 "$PF_DIR/relaymail.log"; }
+		pf_dump_log 2>&1
+	fi
+	exit "$RM_FAIL"
+}
+
 # --- smoke test when run directly ------------------------------------------
 
 pf_smtp_script() {
 	# Feeds an SMTP dialogue to gnutls-cli, pausing so each command is
 	# sent after the previous reply (no PIPELINING assumptions).
+	sleep 0.3
 	for l in "$@"; do
-		sleep 0.3
+		sleep 0.15
 		printf '%s\r\n' "$l"
 	done
-	sleep 0.5
+	sleep 0.3
 }
 
 pf_selftest() {
@@ -409,12 +558,13 @@ pf_selftest() {
 	then echo "ok: smtps wrong password refused with 535"
 	else echo "FAIL: smtps wrong password refused"; echo "$out"; fail=1
 	fi
-	out=$(pf_smtp_script "EHLO client.test" "MAIL FROM:<$PF_USER>" QUIT |
+	out=$(pf_smtp_script "EHLO client.test" "MAIL FROM:<$PF_USER>" \
+	    "RCPT TO:<$rcpt>" QUIT |
 	    gnutls-cli --starttls-proto=smtp --x509cafile="$PF_CA" \
 	    -p "$PF_SUBM_PORT" localhost 2>&1)
 	if echo "$out" | grep -q '^250-AUTH' &&
-	    echo "$out" | grep -q '^530'
-	then echo "ok: submission STARTTLS offers AUTH; MAIL without AUTH refused"
+	    echo "$out" | grep -q '^554 5.7.1.*Access denied'
+	then echo "ok: submission STARTTLS offers AUTH; RCPT without AUTH refused"
 	else echo "FAIL: submission STARTTLS"; echo "$out"; fail=1
 	fi
 	out=$(pf_smtp_script "EHLO client.test" "AUTH PLAIN $cred" \
@@ -435,5 +585,5 @@ pf_selftest() {
 }
 
 case "$0" in
-*lib-postfix.sh) pf_selftest ;;
+*lib-postfix.sh) pf_selftest ;;	# run directly: the smoke test
 esac

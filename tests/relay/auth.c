@@ -58,6 +58,7 @@ static int
 finish(struct conn *c, const char *mech, int ok)
 {
 	fprintf(c->log, "--- auth %s mech=%s\n", ok ? "ok" : "failed", mech);
+	c->authed = ok;
 	fflush(c->log);
 	return server_reply(c, NULL, ok ? "235 2.7.0 Authentication successful"
 	    : "535 5.7.8 Authentication credentials invalid");

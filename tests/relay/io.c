@@ -223,6 +223,8 @@ io_tls_start(struct conn *c)
 		r = gnutls_handshake(c->tls);
 	} while (r < 0 && gnutls_error_is_fatal(r) == 0);
 	if (r < 0) {
+		/* Like a real server: tell the client why (RFC 8446 §6.2). */
+		gnutls_alert_send_appropriate(c->tls, r);
 		fprintf(c->log, "--- tls handshake failed: %s\n",
 		    gnutls_strerror(r));
 		fflush(c->log);

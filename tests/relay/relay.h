@@ -49,6 +49,7 @@ struct script {
 	char		*caps_del[TR_CAPS];
 	int		 ncaps_del;
 	int		 auth_before_tls;	/* offer AUTH on plaintext too */
+	int		 auth_optional;		/* MAIL without AUTH is fine */
 };
 
 struct options {
@@ -77,6 +78,7 @@ struct conn {
 	gnutls_certificate_credentials_t cred;
 	gnutls_priority_t	 prio;
 	int			 nmsg;		/* messages received so far */
+	int			 authed;	/* AUTH succeeded */
 };
 
 /* script.c */

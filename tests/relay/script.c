@@ -7,6 +7,7 @@
  *	cap KEYWORD [PARAMS]	offer an extra EHLO keyword (RFC 5321 §4.1.1.1)
  *	nocap KEYWORD		do not offer a default keyword
  *	auth-before-tls		offer AUTH before STARTTLS too (a bad server)
+ *	auth-optional		take MAIL without AUTH (else 530 when -u is set)
  *
  * STAGE is greeting, ehlo, helo, starttls, auth, mail, rcpt, rcpt:N (the
  * N-th RCPT, 1-based), rcpt:<addr>, data, eod (end of data), bdat, rset,
@@ -150,6 +151,10 @@ parse_line(struct script *sc, char *p)
 		return (sc->caps_add[sc->ncaps_add++] = strdup(p)) ? 0 : -1;
 	if (strcmp(w, "nocap") == 0 && sc->ncaps_del < TR_CAPS)
 		return (sc->caps_del[sc->ncaps_del++] = strdup(p)) ? 0 : -1;
+	if (strcmp(w, "auth-optional") == 0) {
+		sc->auth_optional = 1;
+		return 0;
+	}
 	if (strcmp(w, "auth-before-tls") == 0) {
 		sc->auth_before_tls = 1;
 		return 0;

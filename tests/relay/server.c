@@ -273,15 +273,25 @@ dispatch(struct conn *c, struct session *s, char *line)
 		return server_reply(c, "helo", "250 testrelay");
 	if (strcasecmp(line, "STARTTLS") == 0) {
 		memset(s, 0, sizeof(*s));
+		c->authed = 0;
 		return do_starttls(c);
 	}
 	if (strncasecmp(line, "AUTH ", 5) == 0) {
-		if (script_find(c->sc, c->num, "auth") != NULL)
-			return server_reply(c, "auth", "235 2.7.0 ok");
+		if (script_find(c->sc, c->num, "auth") != NULL) {
+			int r = server_reply(c, "auth", "235 2.7.0 ok");
+			c->authed = r / 100 == 2;
+			return r;
+		}
 		return auth_run(c, arg);
 	}
 	if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
 		memset(s, 0, sizeof(*s));
+		/* A submission server (RFC 6409 §4.3) wants AUTH first. */
+		if (c->opt->user != NULL && !c->authed &&
+		    !c->sc->auth_optional &&
+		    script_find(c->sc, c->num, "mail") == NULL)
+			return server_reply(c, NULL,
+			    "530 5.7.0 Authentication required");
 		s->in_mail = server_reply(c, "mail", "250 2.1.0 Sender OK")
 		    / 100 == 2;
 		return 0;

@@ -1,0 +1,204 @@
+#!/bin/bash
+# Every row of the exit-code table (DESIGN §3) produced by the real binary,
+# each with what the relay received (or that nothing reached it).
+. "$(dirname "$0")/../lib.sh"
+
+# 0: delivered, and the relay has exactly the message.
+t_begin "0 EX_OK: delivered over implicit TLS"
+relay_start implicit
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
+# 64: usage errors never touch the network.
+t_begin "64 EX_USAGE: unknown flag"
+relay_start implicit
+send --no-such-flag rcpt@example.com
+expect_rc 64
+expect_err '^relaymail: '
+expect_no_connect
+t_end
+
+t_begin "64 EX_USAGE: no recipient"
+relay_start implicit
+send
+expect_rc 64
+expect_no_connect
+t_end
+
+# 65: no argument can inject an SMTP command or a header.
+inject_case() {	# name, relaymail args...
+	local name=$1
+	shift
+	t_begin "65 EX_DATAERR: injection in $name refused"
+	relay_start implicit
+	send "$@"
+	expect_rc 65
+	expect_no_connect
+	expect_no_mail
+	t_end
+}
+inject_case "-f (CRLF)" -f $'a@example.com>\r\nRCPT TO:<evil@example.net' \
+    rcpt@example.com
+inject_case "-f (LF)" -f $'a@example.com\nRCPT TO:<evil@example.net>' \
+    rcpt@example.com
+inject_case "-f (<>)" -f 'a@example.com> SIZE=1 <b@example.com' \
+    rcpt@example.com
+inject_case "-F (LF)" -F $'Eve\nBcc: evil@example.net' rcpt@example.com
+inject_case "-F (CR)" -F $'Eve\rBcc: evil@example.net' rcpt@example.com
+inject_case "recipient (CRLF)" $'rcpt@example.com>\r\nDATA'
+inject_case "recipient (<)" 'rcpt@example.com> NOTIFY=NEVER <x@example.com'
+inject_case "recipient (LF)" $'rcpt@example.com\nQUIT'
+
+t_begin "65 EX_DATAERR: message above the relay's SIZE, refused before DATA"
+script <<-'EOS'
+	nocap SIZE
+	cap SIZE 1000
+EOS
+relay_start implicit
+{ printf 'Subject: big\n\n'; for i in $(seq 100); do
+    echo "line $i of a message that is larger than the relay allows"; done
+} | msg
+send rcpt@example.com
+expect_rc 65
+expect_no_tr '^C: DATA'
+expect_no_msg
+expect_err 'size|SIZE'
+t_end
+
+# 66: a named file that cannot be read.
+t_begin "66 EX_NOINPUT: -C names a missing file"
+msg_default
+send_raw -C "$T/no-such-config" rcpt@example.com
+expect_rc 66
+t_end
+
+# 67: every recipient refused as unknown.
+t_begin "67 EX_NOUSER: all recipients 550 5.1.1"
+script <<-'EOS'
+	rcpt 550 5.1.1 <nobody@example.com>: user unknown
+EOS
+relay_start implicit
+send a@example.com b@example.com
+expect_rc 67
+expect_err '5\.1\.1'
+expect_no_msg
+t_end
+
+# 68: the relay's name does not exist (RFC 6761: .invalid never resolves).
+t_begin "68 EX_NOHOST: relay host name does not exist"
+relay_start implicit
+conf host=relay.nonexistent.invalid
+send rcpt@example.com
+expect_rc 68
+expect_no_connect
+t_end
+
+# 69: permanent refusal of the sender.
+t_begin "69 EX_UNAVAILABLE: 550 to MAIL"
+script <<-'EOS'
+	mail 550 5.7.1 sender rejected by policy
+EOS
+relay_start implicit
+send rcpt@example.com
+expect_rc 69
+expect_err 'sender rejected by policy'
+expect_no_msg
+t_end
+
+t_skip "70 EX_SOFTWARE" "an internal error cannot be provoked from outside"
+t_skip "71 EX_OSERR" "needs fork/malloc failure injection"
+t_skip "73 EX_CANTCREAT" "queue errors are tested with the queue (tests/scenario/queue_*.sh)"
+t_skip "74 EX_IOERR" "no portable way to make stdin fail mid-read"
+
+# 75: temporary failures.
+t_begin "75 EX_TEMPFAIL: 451 to MAIL"
+script <<-'EOS'
+	mail 451 4.3.0 try again later
+EOS
+relay_start implicit
+send rcpt@example.com
+expect_rc 75
+expect_err 'try again later'
+expect_no_msg
+t_end
+
+t_begin "75 EX_TEMPFAIL: connection refused"
+relay_start implicit
+port=$RELAY_PORT
+relay_stop
+conf port="$port"
+send rcpt@example.com
+expect_rc 75
+t_end
+
+# 76: the server broke the protocol.
+t_begin "76 EX_PROTOCOL: garbage greeting"
+script <<-'EOS'
+	greeting garbage
+EOS
+relay_start implicit
+send rcpt@example.com
+expect_rc 76
+expect_no_mail
+t_end
+
+t_begin "76 EX_PROTOCOL: over-long reply line"
+script <<-'EOS'
+	ehlo oversize
+EOS
+relay_start implicit
+send rcpt@example.com
+expect_rc 76
+expect_no_mail
+t_end
+
+t_begin "76 EX_PROTOCOL: too many reply lines"
+script <<-'EOS'
+	ehlo toomany
+EOS
+relay_start implicit
+send rcpt@example.com
+expect_rc 76
+expect_no_mail
+t_end
+
+# 77: the relay checks the password for real (PLAIN) and says 535.
+t_begin "77 EX_NOPERM: wrong password gets 535"
+relay_start implicit
+conf password=wrong-password
+send rcpt@example.com
+expect_rc 77
+expect_tr '^--- auth failed'
+expect_no_mail_after_auth
+t_end
+
+# 78: configuration errors, reported with file:line.
+t_begin "78 EX_CONFIG: unknown key"
+relay_start implicit
+conf no_such_key=1
+send rcpt@example.com
+expect_rc 78
+expect_err 'config:[0-9]+'
+expect_no_connect
+t_end
+
+t_begin "78 EX_CONFIG: bad tls value"
+relay_start implicit
+conf tls=sometimes
+send rcpt@example.com
+expect_rc 78
+expect_no_connect
+t_end
+
+t_begin "78 EX_CONFIG: config with a password readable by others"
+relay_start implicit
+conf
+chmod 644 "$T/config"
+send rcpt@example.com
+expect_rc 78
+expect_no_connect
+t_end
+
+t_finish

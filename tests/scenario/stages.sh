@@ -1,0 +1,110 @@
+#!/bin/bash
+# The stage matrix (issue 2): every SMTP stage x {4xx, 5xx, disconnect,
+# stall, garbage}, over STARTTLS (so every stage exists and TLS and AUTH
+# are both required). 4xx, a dropped connection and a stall are temporary
+# (75; a stall must end within the timeout); 5xx gets its class; garbage
+# is a protocol error (76). After a failure before MAIL the relay must
+# have received no MAIL; before the end of data, no message.
+. "$(dirname "$0")/../lib.sh"
+
+STAGES="greeting ehlo starttls auth mail rcpt data eod"
+TIMEOUT=2
+
+# The 5xx reply for each stage and the exit code it must map to (DESIGN §3
+# with RFC 3463 refining the class).
+perm_reply() {
+	case $1 in
+	greeting) echo "554 5.3.2 scripted-perm no service" ;;
+	ehlo) echo "550 5.5.0 scripted-perm go away" ;;
+	starttls) echo "554 5.7.0 scripted-perm no TLS today" ;;
+	auth) echo "535 5.7.8 scripted-perm bad credentials" ;;
+	mail) echo "550 5.7.1 scripted-perm sender refused" ;;
+	rcpt) echo "550 5.1.1 scripted-perm no such user" ;;
+	data) echo "554 5.5.1 scripted-perm no valid recipients" ;;
+	eod) echo "554 5.6.0 scripted-perm content refused" ;;
+	esac
+}
+perm_code() {
+	case $1 in
+	auth) echo 77 ;;
+	rcpt) echo 67 ;;
+	eod) echo 65 ;;
+	*) echo 69 ;;
+	esac
+}
+temp_reply() {
+	case $1 in
+	greeting) echo "421 4.3.2 scripted-temp busy" ;;
+	starttls) echo "454 4.7.0 scripted-temp TLS not available" ;;
+	auth) echo "454 4.7.0 scripted-temp auth unavailable" ;;
+	*) echo "451 4.3.0 scripted-temp try later" ;;
+	esac
+}
+
+# What the relay may have received when stage failed.
+check_received() {
+	case $1 in
+	greeting|ehlo|starttls) expect_no_mail ;;
+	auth) expect_no_mail_after_auth ;;
+	mail|rcpt|data) expect_no_msg ;;
+	eod) expect_msg "$T/expected" ;;	# bytes arrived, reply failed
+	esac
+}
+
+stage_case() {	# stage kind
+	local stage=$1 kind=$2 want action
+	case $kind in
+	4xx) action=$(temp_reply "$stage"); want=75 ;;
+	5xx) action=$(perm_reply "$stage"); want=$(perm_code "$stage") ;;
+	disconnect) action=drop; want=75 ;;
+	stall) action=stall; want=75 ;;
+	garbage) action=garbage; want=76 ;;
+	esac
+	t_begin "$stage x $kind -> $want"
+	echo "$stage $action" | script
+	relay_start starttls
+	conf timeout=$TIMEOUT
+	send rcpt@example.com
+	expect_rc "$want"
+	check_received "$stage"
+	case $kind in
+	4xx|5xx) expect_err 'scripted-(temp|perm)' ;;
+	stall) expect_fast $((3 * TIMEOUT)) ;;
+	esac
+	[ "$stage" = auth ] || [ "$stage" = greeting ] ||
+	    [ "$stage" = ehlo ] || [ "$stage" = starttls ] ||
+	    expect_tr '^--- auth ok'
+	expect_no_leak
+	t_end
+}
+
+for stage in $STAGES; do
+	for kind in 4xx 5xx disconnect garbage; do
+		stage_case "$stage" "$kind"
+	done
+done
+# Stalls wait out the timeout: run them side by side.
+for stage in $STAGES; do
+	t_parallel stage_case "$stage" stall
+done
+t_wait
+
+# A reply dripped one byte at a time must still time out as a whole.
+drip_case() {	# stage
+	t_begin "$1 reply dripped one byte per 300 ms -> 75 in bounded time"
+	local code=250
+	[ "$1" = greeting ] && code=220
+	echo "$1 drip $code-dripping slowly, the whole reply takes far longer than the timeout\r\n$code ok" | script
+	relay_start starttls
+	conf timeout=$TIMEOUT
+	send rcpt@example.com
+	expect_rc 75
+	expect_fast $((3 * TIMEOUT))
+	expect_no_msg
+	t_end
+}
+t_parallel drip_case greeting
+t_parallel drip_case mail
+t_wait
+
+t_finish

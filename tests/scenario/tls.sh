@@ -1,0 +1,149 @@
+#!/bin/bash
+# TLS fails closed (DESIGN §5, §7): bad certificates, old protocol
+# versions, STARTTLS missing or tampered with, a plaintext server on an
+# implicit-TLS port. After any TLS failure the relay gets no AUTH and no
+# MAIL, and the password never crosses in the clear.
+. "$(dirname "$0")/../lib.sh"
+
+cert_case() {	# cert mode
+	t_begin "$2: certificate '$1' is refused -> 69"
+	CERT=$1 relay_start "$2"
+	send rcpt@example.com
+	expect_rc 69
+	expect_no_tr '^--- tls established'
+	expect_no_tr '^C: AUTH'
+	expect_no_mail
+	expect_no_leak
+	t_end
+}
+for c in expired other self unknown; do
+	cert_case "$c" implicit
+done
+cert_case expired starttls
+cert_case unknown starttls
+
+t_begin "certificate for another name accepted with tls_server_name"
+CERT=other relay_start implicit
+conf tls_server_name=mail.example.org
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
+t_begin "TLS 1.0/1.1-only server is refused -> 69"
+relay_start implicit -P 'NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0'
+send rcpt@example.com
+expect_rc 69
+expect_no_mail
+t_end
+
+t_begin "tls_min_version = 1.3 refuses a TLS 1.2-only server -> 69"
+relay_start implicit -P 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
+conf tls_min_version=1.3
+send rcpt@example.com
+expect_rc 69
+expect_no_mail
+t_end
+
+t_begin "TLS 1.2 server accepted by default"
+relay_start implicit -P 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
+send rcpt@example.com
+expect_rc 0
+expect_tr '^--- tls established TLS1\.2'
+expect_msg "$T/expected"
+t_end
+
+t_begin "STARTTLS not offered -> 69, nothing sent in the clear"
+script <<-'EOS'
+	nocap STARTTLS
+	auth-before-tls
+EOS
+relay_start starttls
+send rcpt@example.com
+expect_rc 69
+expect_no_tr '^C: AUTH'
+expect_no_mail
+expect_no_leak
+t_end
+
+t_begin "plaintext injected after STARTTLS's 220 -> 76, no MAIL"
+script <<-'EOS'
+	starttls inject
+EOS
+relay_start starttls
+send rcpt@example.com
+expect_rc 76
+expect_no_tr '^C: AUTH'
+expect_no_mail
+expect_no_leak
+t_end
+
+t_begin "plaintext server on an implicit-TLS port -> 76, names tls = starttls"
+relay_start plain
+conf tls=implicit
+send rcpt@example.com
+expect_rc 76
+expect_err 'tls = starttls'
+expect_no_mail
+expect_no_leak
+t_end
+
+t_begin "TLS server on a STARTTLS port -> 75 in bounded time, names port = 465"
+relay_start implicit
+conf tls=starttls timeout=2
+send rcpt@example.com
+expect_rc 75
+expect_fast 6
+expect_err '465'
+expect_no_mail
+t_end
+
+t_begin "AUTH offered before STARTTLS is not used before it"
+script <<-'EOS'
+	auth-before-tls
+EOS
+relay_start starttls
+send rcpt@example.com
+expect_rc 0
+expect_no_leak
+expect_tr '^--- auth ok'
+awk '/^--- read .* plain$/ {p = 1; next} /^---/ {p = 0} p && /^C: AUTH/' \
+    "$T/transcript" | grep -q . && fail "AUTH sent in plaintext"
+expect_msg "$T/expected"
+t_end
+
+t_begin "tls_pin matching the server key is accepted"
+relay_start implicit
+pin=$(certtool -i --infile "$CERTS/server.pem" | sed -n 's/.*pin-sha256:/sha256\//p' | head -1)
+conf tls_pin="$pin"
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
+t_begin "tls_pin not matching -> 69"
+relay_start implicit
+conf tls_pin="sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+send rcpt@example.com
+expect_rc 69
+expect_no_mail
+t_end
+
+t_begin "client certificate presented"
+relay_start implicit -A "$CERTS/ca.pem"
+conf tls_cert_file="$CERTS/client.pem" tls_key_file="$CERTS/client-key.pem"
+send rcpt@example.com
+expect_rc 0
+expect_tr '^--- client-cert verified'
+expect_msg "$T/expected"
+t_end
+
+t_begin "IPv6 loopback (::1) over implicit TLS"
+relay_start implicit -l ::1
+conf host=::1
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
+t_finish
