@@ -1221,6 +1221,18 @@ conf_open(struct conf *c, struct stat *st, struct err *e)
 	return fd;
 }
 
+/* After a problem only path is kept, to name the file. */
+static int
+fail(struct conf *c)
+{
+	char	*path = c->path;
+
+	c->path = NULL;
+	conf_free(c);
+	c->path = path;
+	return -1;
+}
+
 int
 conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
 {
@@ -1244,8 +1256,7 @@ conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
 		}
 		if (report != NULL)
 			fprintf(report, "%s\n", e->msg);
-		conf_free(c);
-		return -1;
+		return fail(c);
 	}
 	/* Our own stdio buffer, so the file's bytes can be wiped. */
 	setvbuf(p.fp, iobuf, _IOFBF, sizeof(iobuf));
@@ -1271,10 +1282,8 @@ conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
 	secret_bzero(iobuf, sizeof(iobuf));
 	finish(&p, &st);
 	free(p.sects);
-	if (p.nerr > 0) {
-		conf_free(c);
-		return -1;
-	}
+	if (p.nerr > 0)
+		return fail(c);
 	return 0;
 }
 

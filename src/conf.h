@@ -101,7 +101,9 @@ int	 conf_find(const char *cli_path, char *out, size_t outlen, struct err *);
  * Load and validate path. When report is not NULL, every problem is
  * written to it as "file:line: message\n" and loading continues to the
  * end (for --check-config); the first problem is also left in err.
- * Returns 0, or -1 when there was any problem.
+ * Returns 0, or -1 when there was any problem; then every problem,
+ * including an unreadable file, has been written to report, and the
+ * conf holds only path (call conf_free() as after success).
  */
 int	 conf_load(struct conf *, const char *path, FILE *report, struct err *);
 

@@ -5,12 +5,15 @@
  * -t follows RFC 5322 §3.6.6: when a message has been resent, the
  * recipients are those of the latest resending, i.e. the topmost block
  * of Resent- fields (resent blocks are prepended). We take that block as
- * the contiguous run of Resent-* fields starting at the first one, and
+ * the contiguous run of Resent-* fields starting at the first one, up
+ * to a trace field or a repeated field name (the next block), and
  * its Resent-To, Resent-Cc and Resent-Bcc. Otherwise To, Cc and Bcc.
  * Header and argument recipients are merged, as Postfix does.
  *
- * Every address is checked with addr_check() after alias expansion and
- * qualification, so nothing that reaches MAIL FROM or RCPT TO can hold
+ * -f and recipient arguments are plain addresses (comma lists allowed
+ * for cron's MAILTO); CR, LF, '<' or '>' in them is refused (DESIGN §4),
+ * only "<>" means the null sender. Every address is checked with
+ * addr_check() after alias expansion and qualification, so nothing that reaches MAIL FROM or RCPT TO can hold
  * CR, LF, NUL, '<' or '>'. Duplicates: the same local part and the same
  * domain ignoring case (RFC 5321 §2.4).
  */
@@ -45,42 +48,18 @@ is_null_sender(const char *s)
 	return strcmp(s, "") == 0 || strcmp(s, "<>") == 0;
 }
 
-/*
- * "<a@b>" is accepted as a@b (what some callers pass to -f); any other
- * '<' or '>' makes the address invalid.
- */
-static int
-unbracket(const char *a, char *out, size_t outlen, struct err *e)
-{
-	size_t len = strlen(a);
-
-	if (len >= 2 && a[0] == '<' && a[len - 1] == '>') {
-		a++;
-		len -= 2;
-	}
-	if (len >= outlen)
-		return err_set(e, EX_DATAERR, "invalid address: longer than "
-		    "%d octets", BOUNDS_ADDR);
-	memcpy(out, a, len);
-	out[len] = '\0';
-	return addr_check(out, e);
-}
-
 int
 envelope_check_addr(const char *addr, struct err *e)
 {
-	char buf[BOUNDS_ADDR + 1];
-
 	if (is_null_sender(addr))
 		return 0;
-	return unbracket(addr, buf, sizeof(buf), e);
+	return addr_check(addr, e);
 }
 
 static int
 set_sender(struct envelope *env, const struct envelope_opts *o,
     struct err *e)
 {
-	char buf[BOUNDS_ADDR + 1];
 	const char *s = o->sender;
 
 	if (o->force_from && o->account_from != NULL)
@@ -95,11 +74,30 @@ set_sender(struct envelope *env, const struct envelope_opts *o,
 		env->sender[0] = '\0';
 		return 0;
 	}
-	if (unbracket(s, buf, sizeof(buf), e) == -1 ||
-	    addr_qualify(buf, o->maildomain, env->sender,
+	if (addr_check(s, e) == -1 ||
+	    addr_qualify(s, o->maildomain, env->sender,
 	    sizeof(env->sender), e) == -1)
 		return err_prefix(e, "sender");
 	return 0;
+}
+
+/*
+ * End of the Resent- block starting at start: the run of Resent-*
+ * fields, cut where a field name of the block repeats (RFC 5322 §3.6.6:
+ * each block has one Resent-Date, one Resent-From, ... so a repeat
+ * starts the next, older, block).
+ */
+static size_t
+resent_block_end(const struct hdrs *h, size_t start)
+{
+	size_t end, j;
+
+	for (end = start; end < h->n &&
+	    strncasecmp(h->v[end].name, "Resent-", 7) == 0; end++)
+		for (j = start; j < end; j++)
+			if (strcasecmp(h->v[j].name, h->v[end].name) == 0)
+				return end;
+	return end;
 }
 
 /* Header recipients for -t (see the comment at the top). */
@@ -119,9 +117,8 @@ header_rcpts(const struct msg *m, struct addr_list *out, struct err *e)
 			break;
 	if (i < h->n) {
 		names = resent;
-		for (start = end = i; end < h->n &&
-		    strncasecmp(h->v[end].name, "Resent-", 7) == 0; end++)
-			;
+		start = i;
+		end = resent_block_end(h, start);
 	}
 	for (i = start; i < end; i++)
 		for (k = 0; k < 3; k++)
@@ -138,11 +135,12 @@ argv_rcpts(const struct envelope_opts *o, struct addr_list *out,
 	int i;
 
 	for (i = 0; i < o->nargv_rcpt; i++) {
-		/* The list parser would take CR/LF as folding: refuse
-		 * them here, before parsing (no injection via argv). */
-		if (strpbrk(o->argv_rcpt[i], "\r\n") != NULL)
+		/* DESIGN §4: an argument holding CR, LF, '<' or '>' is
+		 * refused as a whole, before parsing (the list parser
+		 * would take CR/LF as folding and <> as syntax). */
+		if (strpbrk(o->argv_rcpt[i], "\r\n<>") != NULL)
 			return err_set(e, EX_DATAERR, "invalid address: "
-			    "recipient argument holds CR or LF");
+			    "recipient argument holds CR, LF, '<' or '>'");
 		if (addr_parse_list(o->argv_rcpt[i], out, e) == -1)
 			return err_prefix(e, "recipient \"%.80s\"",
 			    o->argv_rcpt[i]);

@@ -291,9 +291,10 @@ phrase(const char *name, char *out, size_t outlen, struct err *e)
 	int plain = 1, eight = 0;
 	size_t o = 0;
 
-	if (strpbrk(name, "\r\n") != NULL)
-		return err_set(e, EX_DATAERR, "invalid full name: it holds a "
-		    "line break");
+	/* Issue 2: CR, LF, '<' or '>' in -F is refused, not quoted. */
+	if (strpbrk(name, "\r\n<>") != NULL)
+		return err_set(e, EX_DATAERR, "invalid full name: it holds CR, "
+		    "LF, '<' or '>'");
 	for (p = (const unsigned char *)name; *p != '\0'; p++) {
 		if (*p > 127)
 			eight = 1;

@@ -100,7 +100,7 @@ secret_read_fd(struct secret *s, int fd, struct err *e)
 	ssize_t	 n;
 	int	 rc;
 
-	while (len < sizeof(buf) && memchr(buf, '\n', len) == NULL) {
+	while (len < sizeof(buf)) {
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -112,6 +112,8 @@ secret_read_fd(struct secret *s, int fd, struct err *e)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (memchr(buf + len - (size_t)n, '\n', (size_t)n) != NULL)
+			break;	/* only the first line is wanted */
 	}
 	rc = first_line(s, buf, len, e);
 	secret_bzero(buf, sizeof(buf));

@@ -170,11 +170,16 @@ send_raw() {
 	RC=$?
 }
 
+# Waits (up to 2 s) until the relay has finished every connection it
+# accepted, so what it received is on disk.
 relay_settle() {
-	local i
+	local i a b
 	[ -n "$RELAY_PID" ] || return 0
-	for i in $(seq 20); do
+	for i in $(seq 40); do
 		kill -0 "$RELAY_PID" 2>/dev/null || break
+		a=$(grep -c '^=== connection' "$T/transcript" 2>/dev/null)
+		b=$(grep -c '^=== end of connection' "$T/transcript" 2>/dev/null)
+		[ "${a:-0}" = "${b:-0}" ] && break
 		sleep 0.05
 	done
 }

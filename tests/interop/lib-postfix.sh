@@ -12,11 +12,16 @@
 # listens on 127.0.0.1 only, on two ports chosen at run time:
 #   PF_SMTPS_PORT  implicit TLS (RFC 8314 section 3.3), AUTH allowed
 #   PF_SUBM_PORT   submission, STARTTLS required (RFC 3207), then AUTH
-# Everything for the virtual domains goes to Maildirs under PF_MAILBASE,
-# one per recipient: $PF_MAILBASE/DOMAIN/LOCALPART/. Bare senders
+# Everything for the virtual domains goes to Maildirs under PF_MAILBASE:
+# $PF_MAILBASE/DOMAIN/LOCALPART/ for the names in PF_BOXES, else
+# $PF_MAILBASE/DOMAIN/catchall/ (pf_maildir ADDR tells which). Bare senders
 # (MAIL FROM:<root>) and bare recipients are refused, and Postfix is told
 # not to rewrite headers, so qualification must come from relaymail.
 # No system Postfix is started and /etc/postfix is not touched.
+#
+# The relaymail half (rm_*) writes 0600 configs for that instance and
+# compares what was sent with what was delivered. PF_KEEP=1 keeps the
+# directory (maillog, Maildirs, relaymail.log) for a post-mortem.
 
 PF_TOP=$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)
 [ -f "$PF_TOP/Makefile" ] || PF_TOP=$(pwd)
@@ -100,7 +105,8 @@ pf_make_ca() {
 }
 
 pf_make_sasl() {
-	# Cyrus SASL with a private sasldb; smtpd reads it as mail_owner.
+	# Cyrus SASL with a private sasldb; smtpd reads it as mail_owner
+	# (group postfix), `postfix check` wants it owned by root.
 	# Debian's smtpd looks for smtpd.conf in $config_directory/sasl
 	# whatever cyrus_sasl_config_path says, so it lives there.
 	mkdir -p "$PF_DIR/conf/sasl"
@@ -121,8 +127,8 @@ pf_make_sasl() {
 	printf '%s' "$PF_PASS" | saslpasswd2 -f "$PF_SASLDB" -p -c \
 	    -u "$PF_DOMAIN" "$local_user" ||
 	    { echo "pf: saslpasswd2 failed" >&2; return 1; }
-	chown postfix:postfix "$PF_SASLDB"
-	chmod 600 "$PF_SASLDB"
+	chown root:postfix "$PF_SASLDB"
+	chmod 640 "$PF_SASLDB"
 }
 
 pf_make_queue() {

@@ -112,6 +112,26 @@ wrong_password() {
 	fi
 }
 
+bad_tls() {
+	# bad_tls NAME MODE KEY=VALUE: a certificate relaymail must not trust
+	# (TLS fails closed, DESIGN section 7): exit 69, nothing delivered.
+	name=$1
+	conf=$T/$name.conf
+	rm_conf "$conf" "$2" "$3"
+	make_msg "$name" > "$T/$name.in"
+	before=$(pf_count "$RCPT")
+	"$RM" -C "$conf" -i "$RCPT" < "$T/$name.in" > "$T/$name.out" 2>&1
+	rc=$?
+	sleep 0.3
+	if [ $rc != 69 ]; then
+		rm_fail "$name: exit $rc, want 69" "$T/$name.out"
+	elif [ "$(pf_count "$RCPT")" != "$before" ] || ! pf_queue_empty; then
+		rm_fail "$name: a message got through"
+	else
+		rm_ok "$name: $2 port, $3: refused, exit 69, nothing delivered"
+	fi
+}
+
 mechs=$(echo "$PF_MECHS" | tr 'A-Z' 'a-z')
 # The strongest mechanism Postfix offers here (DESIGN section 2, auth=auto).
 AUTO_MECH=CRAM-MD5
@@ -122,5 +142,9 @@ for mode in implicit starttls; do
 	done
 	wrong_password "$mode" plain
 	wrong_password "$mode" auto
+	# The system trust store does not know the test CA.
+	bad_tls "untrusted-$mode" "$mode" "tls_ca_file="
+	# The certificate is for localhost, not for this name.
+	bad_tls "wrongname-$mode" "$mode" "tls_server_name=mail.example.test"
 done
 rm_finish

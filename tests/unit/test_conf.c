@@ -159,6 +159,8 @@ START_TEST(test_bad)
 	    strstr(e.msg, t->what) != NULL, "case %d: '%s' lacks '%s' '%s'",
 	    _i, e.msg, t->where, t->what);
 	ck_assert_ptr_null(c.accounts);		/* freed on error */
+	ck_assert_ptr_nonnull(strstr(c.path, "c.conf"));
+	conf_free(&c);
 }
 END_TEST
 
@@ -182,10 +184,14 @@ render(const struct account *a, const char *key, char *out, size_t len)
 	    (f) != NULL ? (f) : "(null)"); return; }
 #define N(k, f) if (strcmp(key, k) == 0) { snprintf(out, len, "%ld", \
 	    (long)(f)); return; }
-	if (strcmp(key, "host") == 0)
-		return join(out, len, a->hosts, a->nhosts);
-	if (strcmp(key, "match_from") == 0)
-		return join(out, len, a->match_from, a->nmatch_from);
+	if (strcmp(key, "host") == 0) {
+		join(out, len, a->hosts, a->nhosts);
+		return;
+	}
+	if (strcmp(key, "match_from") == 0) {
+		join(out, len, a->match_from, a->nmatch_from);
+		return;
+	}
 	N("port", a->port) N("tls", a->tls) N("tls_verify", a->tls_verify)
 	N("tls_min_version", a->tls_min_version) N("auth", a->auth)
 	N("force_from", a->force_from) N("timeout", a->timeout)
@@ -362,6 +368,7 @@ START_TEST(test_long)
 		ck_assert_int_eq(e.code, EX_CONFIG);
 		ck_assert_ptr_nonnull(strstr(e.msg, "c.conf:4: line longer"));
 		ck_assert_ptr_null(strstr(e.msg, "TTTT"));
+		conf_free(&c);
 	}
 	free(text);
 	free(v);
@@ -389,6 +396,7 @@ START_TEST(test_report_all)
 	ck_assert_ptr_nonnull(strstr(buf, "c.conf:5: tls"));
 	ck_assert_ptr_nonnull(strstr(buf, "c.conf:7: unknown key 'what'"));
 	ck_assert_ptr_nonnull(strstr(buf, "c.conf:6: [b] missing required"));
+	conf_free(&c);
 	free(buf);
 }
 END_TEST
@@ -438,9 +446,8 @@ START_TEST(test_perm)
 
 	rc = load_text(&c, t->text, t->mode, &e);
 	ck_assert_msg(rc == t->rc, "case %d: rc %d: %s", _i, rc, e.msg);
-	if (rc == 0)
-		conf_free(&c);
-	else
+	conf_free(&c);
+	if (rc == -1)
 		ck_assert_int_eq(e.code, EX_CONFIG);
 	if (rc == -1 && (t->mode & 0022) == 0)
 		ck_assert_ptr_nonnull(strstr(e.msg, "chmod 600"));
@@ -511,6 +518,7 @@ START_TEST(test_password_file)
 	if (t->load_rc == -1) {
 		ck_assert_ptr_nonnull(strstr(e.msg, "c.conf:4:"));
 		ck_assert_ptr_nonnull(strstr(e.msg, t->want));
+		conf_free(&c);
 		return;
 	}
 	ck_assert_int_eq(conf_load_secret(&c.accounts[0], &e), t->secret_rc);
@@ -659,8 +667,11 @@ START_TEST(test_no_file)
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	ck_assert_int_eq(conf_load(&c, path, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_NOINPUT);
+	ck_assert_str_eq(c.path, path);
+	conf_free(&c);
 	ck_assert_int_eq(conf_load(&c, dir, NULL, &e), -1);	/* a dir */
 	ck_assert_int_eq(e.code, EX_CONFIG);
+	conf_free(&c);
 	ck_assert_ptr_nonnull(strstr(e.msg, "not a regular file"));
 }
 END_TEST

@@ -605,8 +605,11 @@ tls_serve(int lfd, const char *prio, const char *certname)
 	do
 		rc = gnutls_handshake(s);
 	while (rc < 0 && !gnutls_error_is_fatal(rc));
-	if (rc < 0)
+	if (rc < 0) {
+		/* as OpenSSL and Postfix do: tell the client why */
+		gnutls_alert_send_appropriate(s, rc);
 		_exit(5);
+	}
 	gnutls_record_send(s, "220 tls.example ESMTP\r\n", 23);
 	while (gnutls_record_recv(s, buf, sizeof(buf)) > 0)
 		;

@@ -134,6 +134,7 @@ static const struct {
 } bad_tab[] = {
 	{ "Evil\r\nBcc: victim@x", NULL },
 	{ "Evil\nX: y", NULL },
+	{ "Evil <x@y>", NULL },
 	{ NULL, "a@x\r\nBcc: v@x" },
 };
 

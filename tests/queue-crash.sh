@@ -1,0 +1,131 @@
+#!/bin/bash
+# queue-crash.sh - the kill -9 loop of issue 4. Hundreds of SIGKILLs at
+# random instants, first during enqueue, then during queue runs, and
+# after each one the queue is checked:
+#  - no loss: every message whose sender got exit 0 is queued, and in
+#    the end reaches the relay;
+#  - no visible partial file: every file in msg/ is a complete queue
+#    file whose message ends with its own last line;
+#  - no duplicate beyond RFC 1047: a message may reach the relay twice
+#    only when a run was killed right after the relay accepted it (it
+#    was the last complete message of a connection that never sent
+#    QUIT).
+# KILLS=n sets the number of kills per phase (default 200).
+. "$(dirname "$0")/lib.sh"
+
+KILLS=${KILLS:-200}
+
+make_msg() {
+	printf 'From: s@example.com\nTo: r@example.com\nSubject: k %s\n' "$1"
+	printf 'Message-ID: <kill-%s@example.com>\n\n' "$1"
+	# Big enough that writing it takes a moment (kills land mid-write).
+	head -c 40000 /dev/zero | tr '\0' 'y' | fold -w 76
+	printf 'END-%s\n' "$1"
+}
+
+# Random sleep of 0..$1 milliseconds.
+rsleep() { sleep "$(printf '0.%03d' $((RANDOM % ($1 + 1))))"; }
+
+# Every visible queue file is whole: header, empty line, message ending
+# in its END line.
+check_files() {
+	local f id
+	for f in "$QDIR"/msg/*; do
+		[ -f "$f" ] || continue
+		id=$(grep -a -m1 '^Message-ID: <kill-' "$f" |
+		    sed 's/.*kill-\([0-9]*\)@.*/\1/')
+		if ! head -1 "$f" | grep -q '^relaymail-queue 1$' ||
+		    [ -z "$id" ] ||
+		    [ "$(tail -c 20 "$f" | tr -d '\r' | tail -1)" != "END-$id" ]
+		then
+			fail "partial or bad file visible: $f"
+			return 1
+		fi
+	done
+	return 0
+}
+
+t_begin "kill -9 during enqueue ($KILLS kills): nothing lost or partial"
+conf queue=always timeout=30
+QDIR=$T/queue
+CONFIG=$T/config
+: >"$T/accepted"
+kills=0
+for i in $(seq "$KILLS"); do
+	make_msg "$i" >"$T/in"
+	"$RELAYMAIL" -C "$CONFIG" r@example.com <"$T/in" >/dev/null 2>&1 &
+	p=$!
+	rsleep 15
+	kill -9 "$p" 2>/dev/null && kills=$((kills + 1))
+	wait "$p" 2>/dev/null
+	[ $? = 0 ] && echo "$i" >>"$T/accepted"
+	check_files || break
+done
+# A few that are never killed, so the accepted set is never empty.
+for i in $(seq $((KILLS + 1)) $((KILLS + 5))); do
+	make_msg "$i" >"$T/in"
+	"$RELAYMAIL" -C "$CONFIG" r@example.com <"$T/in" >/dev/null 2>&1 &&
+	    echo "$i" >>"$T/accepted"
+done
+check_files
+for i in $(cat "$T/accepted"); do
+	grep -aqs "^Message-ID: <kill-$i@" "$QDIR"/msg/* ||
+	    { fail "accepted message $i is not queued"; break; }
+done
+echo "# enqueue: $kills kills, $(wc -l <"$T/accepted") accepted," \
+    "$(find "$QDIR/msg" -type f | wc -l) queued"
+t_end
+PHASE1=$T
+
+t_begin "kill -9 during queue runs ($KILLS kills): no loss, RFC 1047 only"
+relay_start plain -n $((KILLS * 2 + 20)) -L 900
+sed -e "s/^port = .*/port = $RELAY_PORT/" "$CONFIG" >"$T/config"
+chmod 600 "$T/config"
+CONFIG=$T/config
+find "$QDIR/msg" -type f -exec grep -a -h -m1 '^Message-ID: <kill-' {} + |
+    sort -u >"$T/queued-ids"
+for i in $(seq "$KILLS"); do
+	"$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1 &
+	p=$!
+	rsleep 40
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	check_files || break
+	[ -n "$(ls -A "$QDIR/msg")" ] || break
+done
+"$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1
+"$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1
+relay_stop
+left=$(find "$QDIR/msg" -type f | wc -l)
+[ "$left" = 0 ] || fail "$left messages still queued"
+# Message number -> Message-ID, for every copy the relay received.
+for f in "$T"/msg "$T"/msg.*; do
+	[ -f "$f" ] || continue
+	n=${f##*/msg}; n=${n#.}; n=${n:-1}
+	echo "$n $(grep -a -m1 '^Message-ID: <kill-' "$f")"
+done | sort -n >"$T/copies"
+# Message numbers at risk: last complete one of a connection without QUIT.
+awk '/^=== connection/ { last = ""; quit = 0 }
+    /^--- message [0-9]+ complete/ { last = $3 }
+    /^C: QUIT/ { quit = 1 }
+    /^=== end of connection/ { if (!quit && last != "") print last }' \
+    "$T/transcript" | sort -n >"$T/at-risk"
+cut -d' ' -f2- "$T/copies" | sort | uniq -c | awk '$1 > 1 {print $3}' \
+    >"$T/dup-ids"
+while read -r mid; do
+	[ -n "$mid" ] || continue
+	copies=$(grep -c -F " Message-ID: $mid" "$T/copies")
+	risky=$(grep -F " Message-ID: $mid" "$T/copies" | cut -d' ' -f1 |
+	    grep -cxFf "$T/at-risk")
+	[ "$risky" -ge $((copies - 1)) ] ||
+	    fail "duplicate $mid not explained by a kill after acceptance"
+done <"$T/dup-ids"
+while read -r mid; do
+	grep -qF " $mid" "$T/copies" || { fail "lost $mid"; break; }
+done <"$T/queued-ids"
+echo "# queue runs: $(wc -l <"$T/copies") copies of" \
+    "$(wc -l <"$T/queued-ids") messages, $(wc -l <"$T/dup-ids")" \
+    "RFC 1047 duplicates"
+t_end
+
+t_finish
