@@ -34,7 +34,7 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
-	   git git-email bsd-mailx cron
+	   git git-email libmailtools-perl bsd-mailx cron
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid clean bench fuzz
@@ -124,6 +124,19 @@ fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do mkdir -p tests/tmp/corpus-$${f##*/}; \
 	    ./$$f -max_total_time=$(FUZZTIME) tests/tmp/corpus-$${f##*/} \
 	    || exit 1; done
+
+# The setgid install mode (DESIGN §7): the binary is setgid to the
+# dedicated group `relaymail`, so /etc/relaymail.conf (0640 root:relaymail)
+# holding a password is readable through relaymail by every user without
+# being readable by them; the system queue is 2770 root:relaymail.
+install-setgid: install
+	getent group relaymail >/dev/null || groupadd --system relaymail
+	chgrp relaymail $(DESTDIR)$(SBINDIR)/relaymail
+	chmod 2755 $(DESTDIR)$(SBINDIR)/relaymail
+	install -d -o root -g relaymail -m 2770 $(DESTDIR)/var/spool/relaymail
+	if [ -f $(DESTDIR)$(SYSCONFDIR)/relaymail.conf ]; then \
+	    chown root:relaymail $(DESTDIR)$(SYSCONFDIR)/relaymail.conf && \
+	    chmod 0640 $(DESTDIR)$(SYSCONFDIR)/relaymail.conf; fi
 
 clean:
 	rm -f relaymail src/*.o src/librelaymail.a $(UNIT_BINS) $(FUZZ_BINS) \

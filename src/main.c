@@ -58,8 +58,7 @@ load_config(const struct cli *c, struct conf *cf, FILE *report,
 {
 	char path[BOUNDS_PATH];
 
-	if ((c->config != NULL || getenv("RELAYMAIL_CONFIG") != NULL) &&
-	    priv_drop_group(e) == -1)
+	if (priv_before_config(c->config, e) == -1)
 		return -1;
 	if (conf_find(c->config, path, sizeof(path), e) == -1) {
 		/* --relay needs no file; -C naming a missing one still fails. */
@@ -70,6 +69,8 @@ load_config(const struct cli *c, struct conf *cf, FILE *report,
 		}
 		return -1;
 	}
+	if (priv_after_find(path, e) == -1)
+		return -1;
 	return conf_load(cf, path, report, e);
 }
 

@@ -243,10 +243,6 @@ deliver_account(struct send_ctx *s, struct account *a,
 {
 	int rc;
 
-	if (conf_load_secret(a, e) == -1)
-		return -1;
-	if (priv_drop_group(e) == -1)
-		return -1;
 	if (relay_open(rs, a, s->trace, e) == -1) {
 		log_result(s, a, rs, e->msg, NULL, e->code);
 		return -1;
@@ -294,8 +290,6 @@ probe(struct send_ctx *s, struct err *e)
 {
 	struct relay_session rs;
 
-	if (conf_load_secret(s->acct, e) == -1 || priv_drop_group(e) == -1)
-		return -1;
 	memset(&rs, 0, sizeof(rs));
 	printf("account: %s (%s)\n", s->acct->name, s->why);
 	if (relay_open(&rs, s->acct, s->trace, e) == -1)
@@ -310,12 +304,39 @@ probe(struct send_ctx *s, struct err *e)
 	return 0;
 }
 
+/*
+ * Secrets of the account and of its fallback chain are read while the
+ * setgid group (DESIGN §7) may still be needed to read them; --dry-run
+ * runs no password_command.
+ */
+static int
+load_secrets(struct send_ctx *s, struct err *e)
+{
+	struct account *a = s->acct;
+	int hops = 0;
+
+	while (a != NULL && hops++ <= s->conf.naccounts) {
+		if (conf_load_secret(a, e) == -1)
+			return -1;
+		if (a->fallback == NULL || s->have_url)
+			break;
+		a = conf_account(&s->conf, a->fallback);
+	}
+	return 0;
+}
+
 int
 send_run(struct send_ctx *s, struct err *e)
 {
 	if (choose_account(s, e) == -1)
 		return -1;
 	log_open(s->acct->log, s->acct->log_path);
+	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
+		return -1;
+	/* Config and secrets are read: the group is not needed for the
+	 * message, the network or the queue. */
+	if (priv_drop_group(e) == -1)
+		return -1;
 	if (s->cli->mode == CLI_PROBE) {
 		if (probe(s, e) == -1)
 			return -1;

@@ -301,9 +301,13 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 		alert = (int)gnutls_alert_get(c->tls);
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)
 			return tls_too_old(c, a, e);
+		/* a server without TLS 1.3 often answers a 1.3-only hello
+		 * with handshake_failure instead of protocol_version */
 		return err_set(e, EX_UNAVAILABLE, "TLS handshake with %s "
-		    "failed: the relay sent the alert \"%s\"", c->peer,
-		    gnutls_alert_get_name((gnutls_alert_description_t)alert));
+		    "failed: the relay sent the alert \"%s\"%s", c->peer,
+		    gnutls_alert_get_name((gnutls_alert_description_t)alert),
+		    a->tls_min_version == 13 ? " (it may not offer TLS 1.3, "
+		    "which tls_min_version = 1.3 requires)" : "");
 	}
 	if (tls_plaintext(l)) {
 		if (starttls)

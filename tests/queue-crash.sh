@@ -19,29 +19,38 @@ make_msg() {
 	printf 'From: s@example.com\nTo: r@example.com\nSubject: k %s\n' "$1"
 	printf 'Message-ID: <kill-%s@example.com>\n\n' "$1"
 	# Big enough that writing it takes a moment (kills land mid-write).
-	head -c 40000 /dev/zero | tr '\0' 'y' | fold -w 76
+	head -c 20000 /dev/zero | tr '\0' 'y' | fold -w 76
 	printf 'END-%s\n' "$1"
 }
 
 # Random sleep of 0..$1 milliseconds.
 rsleep() { sleep "$(printf '0.%03d' $((RANDOM % ($1 + 1))))"; }
 
-# Every visible queue file is whole: header, empty line, message ending
-# in its END line.
+# Every visible queue file is whole: version line, Message-ID, and the
+# message ending in its own END line (one awk over all files).
 check_files() {
-	local f id
-	for f in "$QDIR"/msg/*; do
-		[ -f "$f" ] || continue
-		id=$(grep -a -m1 '^Message-ID: <kill-' "$f" |
-		    sed 's/.*kill-\([0-9]*\)@.*/\1/')
-		if ! head -1 "$f" | grep -q '^relaymail-queue 1$' ||
-		    [ -z "$id" ] ||
-		    [ "$(tail -c 20 "$f" | tr -d '\r' | tail -1)" != "END-$id" ]
-		then
-			fail "partial or bad file visible: $f"
-			return 1
-		fi
-	done
+	local bad
+	set -- "$QDIR"/msg/*
+	[ -f "$1" ] || return 0
+	bad=$(awk '
+	function check() {
+		if (!ok || id == "" || last != "END-" id)
+			print prev
+	}
+	FNR == 1 {
+		if (prev != "")
+			check()
+		prev = FILENAME; ok = ($0 == "relaymail-queue 1"); id = ""
+	}
+	id == "" && /^Message-ID: <kill-/ {
+		id = $0; sub(/.*kill-/, "", id); sub(/@.*/, "", id)
+	}
+	{ last = $0; sub(/\r$/, "", last) }
+	END { if (prev != "") check() }' "$@")
+	if [ -n "$bad" ]; then
+		fail "partial or bad file visible: $bad"
+		return 1
+	fi
 	return 0
 }
 
