@@ -22,6 +22,7 @@
 #include "log.h"
 #include "msg.h"
 #include "priv.h"
+#include "queue.h"
 #include "relay.h"
 #include "send.h"
 
@@ -96,6 +97,33 @@ run_check_config(const struct cli *c)
 	return e.code != 0 ? e.code : EX_CONFIG;
 }
 
+/* -bp / mailq, -q [--force], --queue-delete ID (issue 4). */
+static int
+run_queue(const struct cli *c)
+{
+	struct conf cf;
+	struct err e;
+	int rc;
+
+	memset(&cf, 0, sizeof(cf));
+	err_clear(&e);
+	if (load_config(c, &cf, NULL, &e) == -1) {
+		conf_free(&cf);
+		return fail(&e);
+	}
+	if (cf.naccounts > 0)
+		log_open(cf.accounts[0].log, cf.accounts[0].log_path);
+	if (c->mode == CLI_QUEUE_LIST)
+		rc = queue_list(&cf, stdout, &e);
+	else if (c->mode == CLI_QUEUE_RUN)
+		rc = queue_run(&cf, c->force, c->verbose ? stderr : NULL, &e);
+	else
+		rc = queue_delete(&cf, c->queue_id, &e);
+	rc = rc == -1 ? fail(&e) : EX_OK;
+	conf_free(&cf);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -113,6 +141,10 @@ main(int argc, char **argv)
 		free(rcpt);
 		return EX_USAGE;
 	}
+	if (c.verbose)
+		for (rc = 0; rc < c.nignored; rc++)
+			fprintf(stderr, "relaymail: ignoring %s (no meaning "
+			    "for a relay-only mailer)\n", c.ignored[rc]);
 	switch (c.mode) {
 	case CLI_HELP:
 		printf("%s\n\n%s", cli_usage(), cli_help());
@@ -127,6 +159,11 @@ main(int argc, char **argv)
 		break;
 	case CLI_CHECK_CONFIG:
 		rc = run_check_config(&c);
+		break;
+	case CLI_QUEUE_LIST:
+	case CLI_QUEUE_RUN:
+	case CLI_QUEUE_DELETE:
+		rc = run_queue(&c);
 		break;
 	default:
 		if (check_fullname(c.fullname, &e) == -1 ||

@@ -117,6 +117,13 @@ net_resolve(const char *host, int port, long long deadline,
 	q->hints.ai_family = AF_UNSPEC;
 	q->hints.ai_socktype = SOCK_STREAM;
 	q->hints.ai_protocol = IPPROTO_TCP;
+	/* an address literal needs no lookup and no resolver thread */
+	q->hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+	rc = getaddrinfo(q->name, q->serv, &q->hints, res);
+	if (rc != EAI_NONAME) {
+		free(q);
+		return rc == 0 ? 0 : net_gai_err(host, rc, e);
+	}
 	q->hints.ai_flags = AI_NUMERICSERV;
 	q->cb.ar_name = q->name;
 	q->cb.ar_service = q->serv;
@@ -279,7 +286,12 @@ net_race(const struct net_addr *a, int na, const char *host, int port,
 
 	r.n = 0;
 	for (;;) {
-		now = conn_now_ms();
+		if ((now = conn_now_ms()) >= end) {
+			while (r.n > 0)
+				net_drop(&r, 0);
+			return err_set(e, EX_TEMPFAIL, "cannot connect to %s "
+			    "port %d: out of time", host, port);
+		}
 		if (start < na && (r.n == 0 || now >= next)) {
 			if ((fd = net_start(&a[start], host, port, e)) != -1) {
 				r.pfd[r.n].fd = fd;
@@ -293,13 +305,7 @@ net_race(const struct net_addr *a, int na, const char *host, int port,
 		}
 		if (r.n == 0)
 			return -1;	/* every address failed; e says why */
-		if ((left = net_wake(&r, start < na, next, end) - now) <= 0 &&
-		    now >= end) {
-			while (r.n > 0)
-				net_drop(&r, 0);
-			return err_set(e, EX_TEMPFAIL, "cannot connect to %s "
-			    "port %d: out of time", host, port);
-		}
+		left = net_wake(&r, start < na, next, end) - now;
 		for (i = 0; i < r.n; i++)
 			r.pfd[i].revents = 0;
 		if (poll(r.pfd, r.n, left < 0 ? 0 : left > INT_MAX ? INT_MAX :

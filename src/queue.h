@@ -37,15 +37,17 @@
 #define QUEUE_BACKOFF_MAX	(4 * 3600)
 
 /*
- * Commit msg for env to a->queue_dir durably. rcpt (env->nrcpt entries,
- * or NULL = every recipient still to do) gives each recipient's outcome
- * of the attempt just made: RCPT_OK ones are kept as sent (for mailq),
- * RCPT_PERM ones get a failure notice (queued now, due at once),
- * RCPT_TEMP/RCPT_PENDING ones are queued for retry. reason is the
- * failure that made us queue (NULL: no attempt was made, queue=always:
- * the message is due at once). id receives the queue id, or "" when no
- * recipient was left to retry (only a notice was queued). Nothing
- * becomes visible unless complete.
+ * Commit msg for env to a->queue_dir durably. rcpt is either NULL (every
+ * recipient is retried: after queue = always, or after relay_send
+ * returned -1, when a recipient marked RCPT_OK did NOT get the message)
+ * or, only after relay_send returned 0 with partial = 1, the outcome per
+ * recipient (env->nrcpt entries): RCPT_OK ones are kept as sent (for
+ * mailq), RCPT_PERM ones get a failure notice (queued now, due at once:
+ * queue_drain_session delivers it), RCPT_TEMP ones are queued for retry.
+ * reason is the failure that made us queue (NULL: no attempt was made,
+ * queue = always: the message is due at once). id receives the queue id,
+ * or "" when no recipient was left to retry (only a notice was queued).
+ * Nothing becomes visible unless complete.
  */
 int	 queue_commit(const struct account *a, const struct envelope *env,
 	    const struct relay_rcpt *rcpt, struct msg *msg,

@@ -17,6 +17,7 @@
 #include "host.h"
 #include "log.h"
 #include "priv.h"
+#include "queue.h"
 #include "relay.h"
 #include "send.h"
 
@@ -233,28 +234,110 @@ log_result(struct send_ctx *s, const struct account *a,
 	log_attempt(&la);
 }
 
+/* Recipients the relay refused while others got the message. */
+static size_t
+count_state(const struct relay_rcpt *rcpt, size_t n, enum rcpt_state st)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += rcpt[i].state == st;
+	return k;
+}
+
+/*
+ * After a partial success: 5xx recipients get a failure notice, 4xx
+ * ones are queued for retry (DESIGN §5). Both go through the queue.
+ */
+static int
+queue_rest(struct send_ctx *s, const struct account *a,
+    const struct relay_rcpt *rcpt, char *qid, size_t qidlen, struct err *e)
+{
+	size_t i, perm, temp;
+
+	perm = count_state(rcpt, s->env.nrcpt, RCPT_PERM);
+	temp = count_state(rcpt, s->env.nrcpt, RCPT_TEMP);
+	if (perm + temp == 0)
+		return 0;
+	for (i = 0; i < s->env.nrcpt; i++)
+		if (rcpt[i].state == RCPT_PERM || rcpt[i].state == RCPT_TEMP)
+			fprintf(stderr, "relaymail: <%s>: %s%s\n", rcpt[i].addr,
+			    rcpt[i].reply.text, rcpt[i].state == RCPT_PERM ?
+			    " (a failure notice goes to the sender)" :
+			    " (queued for retry)");
+	return queue_commit(a, &s->env, rcpt, &s->msg, "recipient deferred",
+	    qid, qidlen, e);
+}
+
 /*
  * One account: open, send, close. rs keeps the session's facts (peer,
- * TLS, AUTH) for the log line even after it is closed.
+ * TLS, AUTH) for the log line even after it is closed. With the queue
+ * enabled the transaction is partial (accepted recipients get the
+ * message) and, when the account has due queued messages, they go over
+ * the same session before QUIT.
  */
 static int
 deliver_account(struct send_ctx *s, struct account *a,
     struct relay_session *rs, struct relay_rcpt *rcpt, struct err *e)
 {
-	int rc;
+	char qid[QFILE_IDLEN] = "";
+	int rc, partial, drain;
 
+	partial = a->queue != QUEUE_NEVER && !s->have_url;
+	drain = partial && queue_has_due(a);
 	if (relay_open(rs, a, s->trace, e) == -1) {
 		log_result(s, a, rs, e->msg, NULL, e->code);
 		return -1;
 	}
-	rc = relay_send(rs, &s->env, &s->msg, rcpt, 0, 1, e);
-	log_result(s, a, rs, rc == 0 ? rs->last.text : e->msg, NULL,
-	    rc == 0 ? 0 : e->code);
+	rc = relay_send(rs, &s->env, &s->msg, rcpt, partial, !drain, e);
+	if (rc == 0 && partial &&
+	    queue_rest(s, a, rcpt, qid, sizeof(qid), e) == -1) {
+		/* Some got it: never report a retryable failure that would
+		 * make the caller send it again to everyone. */
+		log_result(s, a, rs, e->msg, NULL, e->code);
+		relay_close(rs);
+		return -1;
+	}
+	log_result(s, a, rs, rc == 0 ? rs->last.text : e->msg,
+	    qid[0] != '\0' ? qid : NULL, rc == 0 ? 0 : e->code);
+	if (rc == 0 && drain && rs->open) {
+		struct err de;
+
+		err_clear(&de);
+		(void)queue_drain_session(rs, &s->conf, a, s->trace, &de);
+	}
 	relay_close(rs);
 	return rc;
 }
 
-/* The account, then its fallback chain on temporary failures. */
+/* Commit to the queue; the exit is 0 only once it is durable. */
+static int
+enqueue(struct send_ctx *s, const struct account *a, const char *reason,
+    struct err *e)
+{
+	char qid[QFILE_IDLEN] = "";
+	struct err qe;
+
+	err_clear(&qe);
+	if (queue_commit(a, &s->env, NULL, &s->msg, reason, qid, sizeof(qid),
+	    &qe) == -1) {
+		if (reason != NULL)
+			err_set(e, qe.code, "%s; and the message could not be "
+			    "queued: %s", reason, qe.msg);
+		else
+			*e = qe;
+		log_result(s, a, NULL, e->msg, NULL, e->code);
+		return -1;
+	}
+	fprintf(stderr, "relaymail: queued as %s%s%s\n", qid,
+	    reason != NULL ? ": " : " (queue = always)",
+	    reason != NULL ? reason : "");
+	log_result(s, a, NULL, reason != NULL ? reason : "queued", qid, 0);
+	return 0;
+}
+
+/* The account, then its fallback chain on temporary failures; then the
+ * queue (DESIGN §5). */
 static int
 deliver(struct send_ctx *s, struct err *e)
 {
@@ -264,6 +347,8 @@ deliver(struct send_ctx *s, struct err *e)
 	size_t i;
 	int rc, hops = 0;
 
+	if (a->queue == QUEUE_ALWAYS && !s->have_url)
+		return enqueue(s, a, NULL, e);
 	if ((rcpt = calloc(s->env.nrcpt, sizeof(*rcpt))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	for (;;) {
@@ -274,7 +359,7 @@ deliver(struct send_ctx *s, struct err *e)
 		memset(&rs, 0, sizeof(rs));
 		rc = deliver_account(s, a, &rs, rcpt, e);
 		if (rc == 0 || e->code != EX_TEMPFAIL || a->fallback == NULL ||
-		    ++hops > s->conf.naccounts)
+		    s->have_url || ++hops > s->conf.naccounts)
 			break;
 		fprintf(stderr, "relaymail: %s; trying fallback account "
 		    "%s\n", e->msg, a->fallback);
@@ -282,6 +367,10 @@ deliver(struct send_ctx *s, struct err *e)
 			break;
 	}
 	free(rcpt);
+	/* --relay is one-shot: no account to retry it with later. */
+	if (rc == -1 && e->code == EX_TEMPFAIL && !s->have_url &&
+	    s->acct->queue == QUEUE_ON_FAILURE)
+		return enqueue(s, s->acct, e->msg, e);
 	return rc;
 }
 

@@ -42,9 +42,9 @@ done
 [ "$(qcount)" = "$N" ] || fail "queue holds $(qcount), want $N"
 t_end
 
-t_begin "relay up, 4 overlapping queue runs: each message exactly once"
-# Reuse the queue of the previous case.
+# The next case reuses this case's queue.
 prev=$T
+t_begin "relay up, 4 overlapping queue runs: each message exactly once"
 relay_start plain -n 40 -L 120
 cp "$prev/config" "$T/config"
 sed -i -e "s/^port = .*/port = $RELAY_PORT/" \

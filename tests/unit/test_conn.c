@@ -570,6 +570,30 @@ tls_teardown(void)
 	rmdir(tdir);
 }
 
+/* Count what the client sends up to and including "QUIT\r\n", then
+ * answer "221 <octets>"; a check that bulk writes arrive whole. */
+static void
+tls_count(gnutls_session_t s)
+{
+	char buf[4096], tail[7] = "", reply[64];
+	unsigned long total = 0;
+	ssize_t n, i;
+	int len;
+
+	while ((n = gnutls_record_recv(s, buf, sizeof(buf))) > 0 ||
+	    n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		for (i = 0; i < n; i++, total++) {
+			memmove(tail, tail + 1, 5);
+			tail[5] = buf[i];
+		}
+		if (n > 0 && strcmp(tail, "QUIT\r\n") == 0) {
+			len = snprintf(reply, sizeof(reply), "221 %lu\r\n",
+			    total);
+			gnutls_record_send(s, reply, (size_t)len);
+		}
+	}
+}
+
 /* Child: accept one client and speak TLS (or plaintext SMTP) to it. */
 static void
 tls_serve(int lfd, const char *prio, const char *certname)
@@ -611,8 +635,7 @@ tls_serve(int lfd, const char *prio, const char *certname)
 		_exit(5);
 	}
 	gnutls_record_send(s, "220 tls.example ESMTP\r\n", 23);
-	while (gnutls_record_recv(s, buf, sizeof(buf)) > 0)
-		;
+	tls_count(s);
 	_exit(0);
 }
 
@@ -680,6 +703,35 @@ static const struct tls_case {
 	},
 };
 
+/* Send many lines and QUIT over TLS; the server reports the count. */
+static void
+tls_bulk(struct conn *c, const char *name)
+{
+	static char text[1001];
+	char line[BOUNDS_REPLY_LINE], want[64];
+	unsigned long total = 0;
+	unsigned blocks;
+	struct err e;
+	size_t len;
+	int i;
+
+	memset(text, 'x', sizeof(text) - 3);
+	memcpy(text + sizeof(text) - 3, "\r\n", 3);
+	for (i = 0; i < 150; i++) {
+		ck_assert_int_eq(conn_write(c, text, sizeof(text) - 1, &e), 0);
+		total += sizeof(text) - 1;
+	}
+	ck_assert_int_eq(conn_write(c, "QUIT\r\n", 6, &e), 0);
+	total += 6;
+	ck_assert_msg(conn_flush(c, &e) == 0, "%s: %s", name, e.msg);
+	blocks = (unsigned)((total + BOUNDS_IO_BLOCK - 1) / BOUNDS_IO_BLOCK);
+	ck_assert_uint_eq(c->nflush, blocks);
+	ck_assert_msg(conn_readline(c, line, sizeof(line), &len, 0, &e) == 0,
+	    "%s: %s", name, e.msg);
+	snprintf(want, sizeof(want), "221 %lu", total);
+	ck_assert_str_eq(line, want);
+}
+
 static void
 tls_check_ok(const struct tls_case *t, struct conn *c, const char *pin)
 {
@@ -698,9 +750,7 @@ tls_check_ok(const struct tls_case *t, struct conn *c, const char *pin)
 	ck_assert_msg(conn_readline(c, line, sizeof(line), &len, 0, &e) == 0,
 	    "%s: %s", t->name, e.msg);
 	ck_assert_str_eq(line, "220 tls.example ESMTP");
-	ck_assert_int_eq(conn_write(c, "QUIT\r\n", 6, &e), 0);
-	ck_assert_int_eq(conn_flush(c, &e), 0);
-	ck_assert_uint_eq(c->nflush, 1);
+	tls_bulk(c, t->name);
 }
 
 START_TEST(test_tls)
@@ -709,9 +759,11 @@ START_TEST(test_tls)
 	struct account a;
 	struct conn c;
 	struct err e;
-	char ca[128], pin[512];
+	char ca[128], pin[512], *tr = NULL, want[64];
+	size_t trlen = 0;
 	const char *ok;
 	int lfd, port, rc;
+	FILE *trace;
 	pid_t pid;
 
 	memset(&a, 0, sizeof(a));
@@ -737,8 +789,10 @@ START_TEST(test_tls)
 	ck_assert_int_ge(pid, 0);
 	close(lfd);
 	/* "no verify": connect by address, the name is only for SNI */
+	trace = open_memstream(&tr, &trlen);
+	ck_assert_ptr_nonnull(trace);
 	ck_assert_int_eq(conn_open(&c, t->code == -1 ? "127.0.0.1" : t->host,
-	    port, 5000, 0, NULL, &e), 0);
+	    port, 5000, 0, trace, &e), 0);
 	if (t->code == -1)
 		a.tls_server_name = (char *)t->host;
 	err_clear(&e);
@@ -746,6 +800,13 @@ START_TEST(test_tls)
 	if (t->code <= 0) {
 		ck_assert_msg(rc == 0, "%s: %s", t->name, e.msg);
 		tls_check_ok(t, &c, pin_ok);
+		/* the TLS parameters are noted, the SMTP lines are not */
+		fflush(trace);
+		snprintf(want, sizeof(want), "=== %s ", t->msg);
+		ck_assert_ptr_nonnull(strstr(tr, want));
+		ck_assert_ptr_nonnull(strstr(tr, pin_ok));
+		ck_assert_ptr_null(strstr(tr, "220 tls.example"));
+		ck_assert_ptr_null(strstr(tr, "QUIT"));
 	} else {
 		ck_assert_msg(rc == -1 && e.code == t->code, "%s: %d %s",
 		    t->name, e.code, e.msg);
@@ -754,6 +815,8 @@ START_TEST(test_tls)
 		ck_assert_ptr_null(c.tls);
 	}
 	conn_close(&c);
+	fclose(trace);
+	free(tr);
 	reap(pid);
 }
 END_TEST
