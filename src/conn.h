@@ -94,7 +94,8 @@ int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
 	    long long deadline_ms, struct err *);
 /* Bytes received and not yet consumed. */
 size_t	 conn_pending(const struct conn *);
-/* Close (TLS bye without waiting), free everything. Safe to call twice. */
+/* Close (TLS bye without waiting), free everything, wipe the buffers.
+ * Safe to call twice, after a failed conn_open(), and on a zeroed conn. */
 void	 conn_close(struct conn *);
 
 #endif

@@ -2,10 +2,13 @@
  * net.c - find the relay and open a TCP connection to it, with a
  * deadline on every step (DESIGN §5): conn_open() and conn_now_ms().
  *
- * Name lookup goes through getaddrinfo_a() so that it, too, stops at the
- * deadline. AI_ADDRCONFIG is not used: on a host with only loopback
- * addresses it would hide ::1 and 127.0.0.1, which the tests and local
- * relays need.
+ * An address literal is converted without a lookup; a name goes through
+ * getaddrinfo_a() so that the lookup, too, stops at the deadline (glibc
+ * runs it in a helper thread; under valgrind use --run-libc-freeres=no, as
+ * glibc's exit-time cleanup of that thread's resolver state is reported
+ * otherwise). AI_ADDRCONFIG is not used: on a host with only loopback
+ * addresses it would hide ::1 and 127.0.0.1, which tests and local relays
+ * need.
  *
  * Connecting follows RFC 8305 (Happy Eyeballs v2): the address list is
  * interleaved by family, IPv6 first (§4); the next attempt starts when the

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "diag.h"
 #include "hdr.h"
 #include "host.h"
 #include "log.h"
@@ -126,69 +127,6 @@ prepare_message(struct send_ctx *s, struct err *e)
 	ho.force_from = a->force_from ? a->from : NULL;
 	ho.now = time(NULL);
 	return hdr_prepare(&s->msg, &ho, e);
-}
-
-static const char *
-tls_name(enum tls_mode m)
-{
-	return m == TLS_IMPLICIT ? "implicit" : m == TLS_STARTTLS ?
-	    "starttls" : "none";
-}
-
-static const char *const auth_names[] = {
-	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2",
-	"oauthbearer", "external", "none"
-};
-
-static const char *
-secret_source(const struct account *a)
-{
-	if (a->password_command != NULL)
-		return "from password_command";
-	if (a->password_file != NULL)
-		return "from password_file";
-	if (a->password.buf != NULL)
-		return "from the config";
-	return "none";
-}
-
-/* --dry-run: everything decided, nothing sent (issue 3). */
-static void
-print_plan(struct send_ctx *s, FILE *out)
-{
-	const struct account *a = s->acct;
-	size_t i;
-	int h;
-
-	fprintf(out, "account: %s (%s)\n", a->name, s->why);
-	fprintf(out, "relays:");
-	for (h = 0; h < a->nhosts; h++)
-		fprintf(out, "%s %s port %d", h ? "," : "", a->hosts[h],
-		    a->port);
-	fprintf(out, "\n");
-	if (a->fallback != NULL)
-		fprintf(out, "fallback: %s\n", a->fallback);
-	fprintf(out, "tls: %s, minimum TLS 1.%d, verify %s%s%s%s%s\n",
-	    tls_name(a->tls), a->tls_min_version == 13 ? 3 : 2,
-	    a->tls_verify ? "on" : "OFF",
-	    a->tls_ca_file != NULL ? ", CA file " : ", system trust store",
-	    a->tls_ca_file != NULL ? a->tls_ca_file : "",
-	    a->tls_pin != NULL ? ", pins " : "",
-	    a->tls_pin != NULL ? a->tls_pin : "");
-	if (a->user != NULL && a->auth != AUTH_NONE)
-		fprintf(out, "auth: %s as %s (password %s)\n",
-		    auth_names[a->auth], a->user, secret_source(a));
-	else
-		fprintf(out, "auth: none\n");
-	fprintf(out, "maildomain: %s\n", s->maildomain);
-	fprintf(out, "envelope sender: <%s>\n", s->env.sender);
-	for (i = 0; i < s->env.nrcpt; i++)
-		fprintf(out, "recipient: <%s>\n", s->env.rcpt[i]);
-	fprintf(out, "size: %lld octets\nheaders:\n",
-	    (long long)msg_size(&s->msg));
-	for (i = 0; i < s->msg.hdrs.n; i++)
-		fprintf(out, "  %s:%s\n", s->msg.hdrs.v[i].name,
-		    s->msg.hdrs.v[i].value);
 }
 
 /* Comma-separated recipient list for the log line. */
@@ -374,25 +312,6 @@ deliver(struct send_ctx *s, struct err *e)
 	return rc;
 }
 
-static int
-probe(struct send_ctx *s, struct err *e)
-{
-	struct relay_session rs;
-
-	memset(&rs, 0, sizeof(rs));
-	printf("account: %s (%s)\n", s->acct->name, s->why);
-	if (relay_open(&rs, s->acct, s->trace, e) == -1)
-		return -1;
-	/* AUTH may still sit in the pipeline buffer: confirm it now. */
-	if (relay_finish_auth(&rs, e) == -1) {
-		relay_close(&rs);
-		return -1;
-	}
-	relay_print_probe(&rs, stdout);
-	relay_close(&rs);
-	return 0;
-}
-
 /*
  * Secrets of the account and of its fallback chain are read while the
  * setgid group (DESIGN §7) may still be needed to read them; --dry-run
@@ -422,12 +341,17 @@ send_run(struct send_ctx *s, struct err *e)
 	log_open(s->acct->log, s->acct->log_path);
 	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
 		return -1;
-	/* Config and secrets are read: the group is not needed for the
-	 * message, the network or the queue. */
-	if (priv_drop_group(e) == -1)
+	/*
+	 * Config and secrets are read: the group (DESIGN §7) is dropped now
+	 * unless the message may have to go to the system queue, which is
+	 * 2770 root:relaymail. Nothing opened from here on is chosen by the
+	 * caller except the spool file in $TMPDIR, created O_EXCL.
+	 */
+	if ((!s->conf.system || s->have_url || s->acct->queue == QUEUE_NEVER)
+	    && priv_drop_group(e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_PROBE) {
-		if (probe(s, e) == -1)
+		if (diag_probe(s->acct, s->why, s->trace, stdout, e) == -1)
 			return -1;
 		s->exit_code = EX_OK;
 		return 0;
@@ -436,7 +360,8 @@ send_run(struct send_ctx *s, struct err *e)
 	if (prepare_message(s, e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_DRY_RUN) {
-		print_plan(s, stdout);
+		diag_print_plan(s->acct, s->why, s->maildomain, &s->env,
+		    &s->msg, stdout);
 		s->exit_code = EX_OK;
 		return 0;
 	}

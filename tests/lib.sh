@@ -16,7 +16,7 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RELAYMAIL=${RELAYMAIL:-$TOP/relaymail}
-TESTRELAY=$TOP/tests/relay/testrelay
+TESTRELAY=${TESTRELAY:-$TOP/tests/relay/testrelay}
 TMPROOT=$TOP/tests/tmp
 CERTS=$TMPROOT/certs
 PASSWORD='pw-Xq7!z9 s3cret'

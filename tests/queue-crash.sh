@@ -90,6 +90,8 @@ echo "# enqueue: $kills kills, $(wc -l <"$T/accepted") accepted," \
     "$(find "$QDIR/msg" -type f | wc -l) queued"
 t_end
 PHASE1=$T
+ENQ_CONFIG=$CONFIG
+NEXT=$((first_extra + 5))
 
 t_begin "kill -9 during queue runs ($KILLS kills): no loss, RFC 1047 only"
 relay_start plain -n $((KILLS * 4 + 20)) -L 900
@@ -98,8 +100,23 @@ chmod 600 "$T/config"
 CONFIG=$T/config
 find "$QDIR/msg" -type f -exec grep -a -h -m1 '^Message-ID: <kill-' {} + |
     sort -u >"$T/queued-ids"
+# Keeps at least 10 messages queued, so every kill lands mid-run.
+refill() {
+	local j
+	[ "$(find "$QDIR/msg" -type f | wc -l)" -lt 10 ] || return 0
+	for j in $(seq 20); do
+		make_msg "$NEXT" >"$T/in"
+		"$RELAYMAIL" -C "$ENQ_CONFIG" r@example.com <"$T/in" \
+		    >/dev/null 2>&1 ||
+		    fail "enqueue of $NEXT failed"
+		echo "Message-ID: <kill-$NEXT@example.com>"$'\r' \
+		    >>"$T/queued-ids"
+		NEXT=$((NEXT + 1))
+	done
+}
 kills=0
 for i in $(seq $((KILLS * 4))); do
+	refill
 	"$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1 &
 	p=$!
 	rsleep 30
@@ -107,8 +124,9 @@ for i in $(seq $((KILLS * 4))); do
 	wait "$p" 2>/dev/null
 	check_files || break
 	[ "$kills" -lt "$KILLS" ] || break
-	[ -n "$(ls -A "$QDIR/msg")" ] || break
 done
+[ "$kills" -ge "$KILLS" ] || fail "only $kills kills landed"
+
 "$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1
 "$RELAYMAIL" -C "$CONFIG" -q --force >/dev/null 2>&1
 relay_stop
@@ -117,6 +135,7 @@ left=$(find "$QDIR/msg" -type f | wc -l)
 # Message number -> Message-ID, for every copy the relay received.
 for f in "$T"/msg "$T"/msg.*; do
 	[ -f "$f" ] || continue
+	case $f in *.part) continue ;; esac	# incomplete: not delivered
 	n=${f##*/msg}; n=${n#.}; n=${n:-1}
 	echo "$n $(grep -a -m1 '^Message-ID: <kill-' "$f")"
 done | sort -n >"$T/copies"

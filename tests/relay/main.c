@@ -185,7 +185,8 @@ main(int argc, char **argv)
 		c.log = log;
 		c.num = i;
 		c.nmsg = nmsg;
-		if ((c.fd = accept_one(lfd)) == -1)
+		if (now_ms() >= deadline_ms() ||
+		    (c.fd = accept_one(lfd)) == -1)
 			break;
 		fprintf(log, "=== connection %d\n", i);
 		fflush(log);
@@ -195,6 +196,8 @@ main(int argc, char **argv)
 		fprintf(log, "=== end of connection %d\n", i);
 		fflush(log);
 	}
+	if (now_ms() >= deadline_ms() && i > o.connections)
+		i = o.connections;	/* the last one was cut short */
 	if (i <= o.connections)
 		fprintf(log, "=== lifetime of %d s over\n", o.lifetime);
 	fclose(log);

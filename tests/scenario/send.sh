@@ -315,4 +315,40 @@ fi
 expect_msg "$T/want"
 t_end
 
+t_begin "-v transcript on stderr with AUTH redacted"
+relay_start starttls
+send -v rcpt@example.com
+expect_rc 0
+expect_err 'MAIL FROM:<sender@example.com>'
+grep -qaF -- "$PASSWORD" "$T/stderr" && fail "password in -v output"
+grep -qaF -- "$(printf '\0%s\0%s' "$TUSER" "$PASSWORD" | base64 -w0)" \
+    "$T/stderr" && fail "AUTH PLAIN payload in -v output"
+expect_msg "$T/expected"
+t_end
+
+t_begin "HELO fallback when EHLO is refused and neither TLS nor AUTH is needed"
+script <<-'EOS'
+	ehlo 502 5.5.1 EHLO not implemented
+	auth-optional
+EOS
+relay_start plain
+conf user= password=
+send rcpt@example.com
+expect_rc 0
+expect_tr '^C: HELO '
+expect_no_tr '^C: AUTH'
+expect_msg "$T/expected"
+t_end
+
+t_begin "no HELO fallback when TLS is required: EHLO 502 -> 69"
+script <<-'EOS'
+	ehlo 502 5.5.1 EHLO not implemented
+EOS
+relay_start starttls
+send rcpt@example.com
+expect_rc 69
+expect_no_tr '^C: HELO '
+expect_no_mail
+t_end
+
 t_finish

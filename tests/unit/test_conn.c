@@ -404,6 +404,49 @@ START_TEST(test_open)
 }
 END_TEST
 
+/* A listener whose backlog is full drops SYNs: connect() hangs, and
+ * both the per-attempt timeout and the overall deadline must end it. */
+static const struct hang_case {
+	int		 timeout_ms;
+	int		 deadline_ms;	/* relative; 0: none */
+	const char	*msg;
+} hang_cases[] = {
+	{ 300, 0, "timed out after 0.3 s" },
+	{ 5000, 400, "out of time" },
+};
+
+START_TEST(test_open_hang)
+{
+	const struct hang_case *t = &hang_cases[_i];
+	struct sockaddr_in sin;
+	struct conn c;
+	struct err e;
+	long long start;
+	int lfd, fill, port;
+
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fill = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fill, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	start = conn_now_ms();
+	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, t->timeout_ms,
+	    t->deadline_ms ? start + t->deadline_ms : 0, NULL, &e), -1);
+	ck_assert_int_eq(e.code, EX_TEMPFAIL);
+	ck_assert_msg(strstr(e.msg, t->msg) != NULL, "%s", e.msg);
+	ck_assert_int_ge(conn_now_ms() - start, (t->deadline_ms ?
+	    t->deadline_ms : t->timeout_ms) - 10);
+	ck_assert_int_lt(conn_now_ms() - start, (t->deadline_ms ?
+	    t->deadline_ms : t->timeout_ms) + 500);
+	close(fill);
+	close(lfd);
+}
+END_TEST
+
 /* STARTTLS: bytes that arrived with the 220 must not survive the
  * handshake (RFC 3207 §4.2). */
 START_TEST(test_starttls_pending)
@@ -595,9 +638,15 @@ tls_count(gnutls_session_t s)
 }
 
 /* Child: accept one client and speak TLS (or plaintext SMTP) to it. */
+#define SERVE_STARTTLS	1	/* plaintext greeting and STARTTLS first */
+#define SERVE_CLIENT	2	/* require a client certificate */
+
 static void
-tls_serve(int lfd, const char *prio, const char *certname)
+tls_serve(int lfd, const char *prio, const char *certname, int flags)
 {
+	int starttls = flags & SERVE_STARTTLS;
+	unsigned n = 0;
+
 	gnutls_certificate_credentials_t cred;
 	gnutls_session_t s;
 	struct timeval tv = { 5, 0 };
@@ -609,8 +658,13 @@ tls_serve(int lfd, const char *prio, const char *certname)
 		_exit(2);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (prio == NULL) {
+	if (prio == NULL || starttls)
 		(void)send_text(fd, "220 plain.example ESMTP\r\n");
+	if (starttls && read(fd, buf, sizeof(buf)) > 0)
+		(void)send_text(fd, "220 2.0.0 go ahead\r\n");
+	if (prio == NULL) {
+		if (starttls && read(fd, buf, sizeof(buf)) > 0)
+			(void)send_text(fd, "500 5.5.2 what?\r\n");
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
 		_exit(0);
@@ -625,6 +679,8 @@ tls_serve(int lfd, const char *prio, const char *certname)
 	if (gnutls_priority_set_direct(s, prio, NULL) < 0)
 		_exit(4);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	if (flags & SERVE_CLIENT)
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
 	gnutls_transport_set_int(s, fd);
 	do
 		rc = gnutls_handshake(s);
@@ -634,7 +690,11 @@ tls_serve(int lfd, const char *prio, const char *certname)
 		gnutls_alert_send_appropriate(s, rc);
 		_exit(5);
 	}
-	gnutls_record_send(s, "220 tls.example ESMTP\r\n", 23);
+	if ((flags & SERVE_CLIENT) && (gnutls_certificate_get_peers(s,
+	    &n) == NULL || n == 0))
+		gnutls_record_send(s, "554 no client certificate\r\n", 27);
+	else
+		gnutls_record_send(s, "220 tls.example ESMTP\r\n", 23);
 	tls_count(s);
 	_exit(0);
 }
@@ -654,53 +714,59 @@ static const struct tls_case {
 	const char	*priority;	/* client tls_priority */
 	int		 code;
 	const char	*msg;		/* in e.msg, or tlsinfo.version */
+	int		 starttls;	/* plaintext greeting and STARTTLS */
 } tls_cases[] = {
 	{ "verified", "NORMAL", "server.pem", "localhost", NULL, 1, 1, NULL,
-	    12, NULL, 0, "TLS1.3" },
+	    12, NULL, 0, "TLS1.3", 0 },
 	{ "IPv4 literal", "NORMAL", "server.pem", "127.0.0.1", NULL, 1, 1,
-	    NULL, 12, NULL, 0, "TLS1.3" },
+	    NULL, 12, NULL, 0, "TLS1.3", 0 },
 	{ "IPv6 literal", "NORMAL", "server.pem", "[::1]", NULL, 1, 1, NULL,
-	    12, NULL, 0, "TLS1.3" },
+	    12, NULL, 0, "TLS1.3", 0 },
 	{ "server name for an address", "NORMAL", "server.pem", "127.0.0.1",
-	    "localhost", 1, 1, NULL, 12, NULL, 0, "TLS1.3" },
+	    "localhost", 1, 1, NULL, 12, NULL, 0, "TLS1.3", 0 },
 	{ "wrong host name", "NORMAL", "server.pem", "127.0.0.1",
 	    "wrong.example", 1, 1, NULL, 12, NULL, EX_UNAVAILABLE,
-	    "does not match" },
+	    "does not match", 0 },
 	{ "unknown CA", "NORMAL", "server.pem", "localhost", NULL, 0, 1, NULL,
-	    12, NULL, EX_UNAVAILABLE, "issuer is unknown" },
+	    12, NULL, EX_UNAVAILABLE, "issuer is unknown", 0 },
 	{ "expired", "NORMAL", "expired.pem", "localhost", NULL, 1, 1, NULL,
-	    12, NULL, EX_UNAVAILABLE, "expired" },
+	    12, NULL, EX_UNAVAILABLE, "expired", 0 },
 	{ "pin match", "NORMAL", "server.pem", "localhost", NULL, 1, 1, "OK",
-	    12, NULL, 0, "TLS1.3" },
+	    12, NULL, 0, "TLS1.3", 0 },
 	{ "pin mismatch", "NORMAL", "server.pem", "localhost", NULL, 1, 1,
 	    WRONG_PIN, 12, NULL, EX_UNAVAILABLE,
-	    "certificate pin mismatch (got sha256/" },
+	    "certificate pin mismatch (got sha256/", 0 },
 	{ "second pin matches", "NORMAL", "server.pem", "localhost", NULL, 1,
-	    1, WRONG_PIN ", OK", 12, NULL, 0, "TLS1.3" },
+	    1, WRONG_PIN ", OK", 12, NULL, 0, "TLS1.3", 0 },
 	{ "bad pin syntax", "NORMAL", "server.pem", "localhost", NULL, 1, 1,
-	    "md5/xyz", 12, NULL, EX_CONFIG, "tls_pin" },
+	    "md5/xyz", 12, NULL, EX_CONFIG, "tls_pin", 0 },
 	{ "no verify, pin", "NORMAL", "server.pem", "wrong.example.invalid",
-	    NULL, 0, 0, "OK", 12, NULL, -1, "TLS1.3" },
+	    NULL, 0, 0, "OK", 12, NULL, -1, "TLS1.3", 0 },
 	{ "no verify, wrong pin", "NORMAL", "server.pem", "localhost", NULL,
-	    0, 0, WRONG_PIN, 12, NULL, EX_UNAVAILABLE, "pin mismatch" },
+	    0, 0, WRONG_PIN, 12, NULL, EX_UNAVAILABLE, "pin mismatch", 0 },
 	{ "TLS 1.2 server", "NORMAL:-VERS-ALL:+VERS-TLS1.2", "server.pem",
-	    "localhost", NULL, 1, 1, NULL, 12, NULL, 0, "TLS1.2" },
+	    "localhost", NULL, 1, 1, NULL, 12, NULL, 0, "TLS1.2", 0 },
 	{ "TLS 1.2 server, 1.3 required", "NORMAL:-VERS-ALL:+VERS-TLS1.2",
 	    "server.pem", "localhost", NULL, 1, 1, NULL, 13, NULL,
-	    EX_UNAVAILABLE, "may not offer TLS 1.3" },
+	    EX_UNAVAILABLE, "may not offer TLS 1.3", 0 },
 	{ "TLS 1.1 server", "NORMAL:-VERS-ALL:+VERS-TLS1.1", "server.pem",
 	    "localhost", NULL, 1, 1, NULL, 12, NULL, EX_UNAVAILABLE,
-	    "relay offers only TLS < 1.2" },
+	    "relay offers only TLS < 1.2", 0 },
 	{ "TLS 1.1 server, priority asks for 1.1",
 	    "NORMAL:-VERS-ALL:+VERS-TLS1.1", "server.pem", "localhost", NULL,
 	    1, 1, NULL, 12, "NORMAL:+VERS-TLS1.1", EX_UNAVAILABLE,
-	    "relay offers only TLS < 1.2" },
+	    "relay offers only TLS < 1.2", 0 },
 	{ "bad priority", "NORMAL", "server.pem", "localhost", NULL, 1, 1,
-	    NULL, 12, "NORMAL:+NOSUCHTHING", EX_CONFIG, "tls_priority" },
+	    NULL, 12, "NORMAL:+NOSUCHTHING", EX_CONFIG, "tls_priority", 0 },
 	{ "plaintext server", NULL, "server.pem", "localhost", NULL, 1, 1,
 	    NULL, 12, NULL, EX_PROTOCOL, "relay answered in plaintext on an "
-	    "implicit-TLS port: set tls = starttls (port 587) or use port 465"
-	},
+	    "implicit-TLS port: set tls = starttls (port 587) or use port 465",
+	    0 },
+	{ "STARTTLS", "NORMAL", "server.pem", "localhost", NULL, 1, 1, "OK",
+	    12, NULL, 0, "TLS1.3", 1 },
+	{ "STARTTLS, plaintext answer", NULL, "server.pem", "localhost", NULL,
+	    1, 1, NULL, 12, NULL, EX_PROTOCOL, "answered the TLS handshake "
+	    "after STARTTLS in plaintext", 1 },
 };
 
 /* Send many lines and QUIT over TLS; the server reports the count. */
@@ -710,7 +776,7 @@ tls_bulk(struct conn *c, const char *name)
 	static char text[1001];
 	char line[BOUNDS_REPLY_LINE], want[64];
 	unsigned long total = 0;
-	unsigned blocks;
+	unsigned blocks, before = c->nflush;
 	struct err e;
 	size_t len;
 	int i;
@@ -725,7 +791,7 @@ tls_bulk(struct conn *c, const char *name)
 	total += 6;
 	ck_assert_msg(conn_flush(c, &e) == 0, "%s: %s", name, e.msg);
 	blocks = (unsigned)((total + BOUNDS_IO_BLOCK - 1) / BOUNDS_IO_BLOCK);
-	ck_assert_uint_eq(c->nflush, blocks);
+	ck_assert_uint_eq(c->nflush - before, blocks);
 	ck_assert_msg(conn_readline(c, line, sizeof(line), &len, 0, &e) == 0,
 	    "%s: %s", name, e.msg);
 	snprintf(want, sizeof(want), "221 %lu", total);
@@ -751,6 +817,23 @@ tls_check_ok(const struct tls_case *t, struct conn *c, const char *pin)
 	    "%s: %s", t->name, e.msg);
 	ck_assert_str_eq(line, "220 tls.example ESMTP");
 	tls_bulk(c, t->name);
+}
+
+/* The plaintext part of RFC 3207 §4: greeting, STARTTLS, 220. */
+static void
+starttls(struct conn *c)
+{
+	char line[BOUNDS_REPLY_LINE];
+	struct err e;
+	size_t len;
+
+	ck_assert_int_eq(conn_readline(c, line, sizeof(line), &len, 0, &e), 0);
+	ck_assert_str_eq(line, "220 plain.example ESMTP");
+	ck_assert_int_eq(conn_write(c, "STARTTLS\r\n", 10, &e), 0);
+	ck_assert_int_eq(conn_flush(c, &e), 0);
+	ck_assert_int_eq(conn_readline(c, line, sizeof(line), &len, 0, &e), 0);
+	ck_assert_str_eq(line, "220 2.0.0 go ahead");
+	ck_assert_uint_eq(conn_pending(c), 0);
 }
 
 START_TEST(test_tls)
@@ -784,7 +867,8 @@ START_TEST(test_tls)
 	    strchr(t->host, ':') ? "::1" : "127.0.0.1", &port);
 	if ((pid = fork()) == 0) {
 		signal(SIGTERM, SIG_DFL);
-		tls_serve(lfd, t->prio, t->cert);
+		tls_serve(lfd, t->prio, t->cert,
+		    t->starttls ? SERVE_STARTTLS : 0);
 	}
 	ck_assert_int_ge(pid, 0);
 	close(lfd);
@@ -795,8 +879,10 @@ START_TEST(test_tls)
 	    port, 5000, 0, trace, &e), 0);
 	if (t->code == -1)
 		a.tls_server_name = (char *)t->host;
+	if (t->starttls)
+		starttls(&c);
 	err_clear(&e);
-	rc = conn_tls_start(&c, &a, 0, &e);
+	rc = conn_tls_start(&c, &a, t->starttls, &e);
 	if (t->code <= 0) {
 		ck_assert_msg(rc == 0, "%s: %s", t->name, e.msg);
 		tls_check_ok(t, &c, pin_ok);
@@ -821,6 +907,76 @@ START_TEST(test_tls)
 }
 END_TEST
 
+/* A client certificate from tls_cert_file/tls_key_file is presented. */
+START_TEST(test_tls_client_cert)
+{
+	static const struct tls_case t = { "client certificate", "NORMAL",
+	    "server.pem", "localhost", NULL, 1, 1, NULL, 12, NULL, 0, "TLS1.3",
+	    0 };
+	char ca[128], crt[128], key[128];
+	struct account a;
+	struct conn c;
+	struct err e;
+	int lfd, port;
+	pid_t pid;
+
+	memset(&a, 0, sizeof(a));
+	tpath(ca, sizeof(ca), "ca.pem");
+	tpath(crt, sizeof(crt), "server.pem");
+	tpath(key, sizeof(key), "key.pem");
+	a.tls_ca_file = ca;
+	a.tls_verify = 1;
+	a.tls_min_version = 12;
+	a.tls_cert_file = crt;
+	a.tls_key_file = key;
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	if ((pid = fork()) == 0)
+		tls_serve(lfd, t.prio, t.cert, SERVE_CLIENT);
+	close(lfd);
+	ck_assert_int_eq(conn_open(&c, "localhost", port, 5000, 0, NULL, &e),
+	    0);
+	ck_assert_msg(conn_tls_start(&c, &a, 0, &e) == 0, "%s", e.msg);
+	tls_check_ok(&t, &c, pin_ok);
+	conn_close(&c);
+	reap(pid);
+}
+END_TEST
+
+/* A relay that accepts the connection but never answers the ClientHello:
+ * the handshake ends at the conn's timeout. A missing key file is a
+ * configuration error. */
+START_TEST(test_tls_stall)
+{
+	struct account a;
+	struct conn c;
+	struct err e;
+	long long start;
+	int lfd, port;
+
+	memset(&a, 0, sizeof(a));
+	a.tls_verify = 0;
+	a.tls_min_version = 12;
+	lfd = listener(AF_INET, "127.0.0.1", &port);
+	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, 300, 0, NULL, &e),
+	    0);
+	start = conn_now_ms();
+	ck_assert_int_eq(conn_tls_start(&c, &a, 0, &e), -1);
+	ck_assert_int_eq(e.code, EX_TEMPFAIL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "timed out after 0.3 s"));
+	ck_assert_int_lt(conn_now_ms() - start, 800);
+	conn_close(&c);
+
+	a.tls_cert_file = (char *)"/nonexistent/cert.pem";
+	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, 300, 0, NULL, &e),
+	    0);
+	ck_assert_int_eq(conn_tls_start(&c, &a, 0, &e), -1);
+	ck_assert_int_eq(e.code, EX_CONFIG);
+	ck_assert_ptr_nonnull(strstr(e.msg, "tls_cert_file"));
+	conn_close(&c);
+	close(lfd);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -839,12 +995,15 @@ suite(void)
 	tc = tcase_create("open");
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_open, 0, NELEM(open_cases));
+	tcase_add_loop_test(tc, test_open_hang, 0, NELEM(hang_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tls");
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, tls_setup, tls_teardown);
 	tcase_add_loop_test(tc, test_tls, 0, NELEM(tls_cases));
+	tcase_add_test(tc, test_tls_client_cert);
+	tcase_add_test(tc, test_tls_stall);
 	suite_add_tcase(s, tc);
 	return s;
 }

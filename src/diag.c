@@ -1,0 +1,97 @@
+/*
+ * diag.c - --dry-run's plan and --probe (issue 3): everything relaymail
+ * decided for a message, or everything a relay offers (RFC 5321
+ * §4.1.1.1 EHLO keywords, RFC 4954 AUTH, the TLS session and the
+ * certificate), with no mail sent. Secrets are never printed: only
+ * where the password comes from.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "relay.h"
+
+static const char *
+tls_name(enum tls_mode m)
+{
+	return m == TLS_IMPLICIT ? "implicit" : m == TLS_STARTTLS ?
+	    "starttls" : "none";
+}
+
+static const char *const auth_names[] = {
+	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2",
+	"oauthbearer", "external", "none"
+};
+
+static const char *
+secret_source(const struct account *a)
+{
+	if (a->password_command != NULL)
+		return "from password_command";
+	if (a->password_file != NULL)
+		return "from password_file";
+	if (a->password.buf != NULL)
+		return "from the config";
+	return "none";
+}
+
+/* --dry-run: everything decided, nothing sent (issue 3). */
+void
+diag_print_plan(const struct account *a, const char *why,
+    const char *maildomain, const struct envelope *env,
+    const struct msg *m, FILE *out)
+{
+	size_t i;
+	int h;
+
+	fprintf(out, "account: %s (%s)\n", a->name, why);
+	fprintf(out, "relays:");
+	for (h = 0; h < a->nhosts; h++)
+		fprintf(out, "%s %s port %d", h ? "," : "", a->hosts[h],
+		    a->port);
+	fprintf(out, "\n");
+	if (a->fallback != NULL)
+		fprintf(out, "fallback: %s\n", a->fallback);
+	fprintf(out, "tls: %s, minimum TLS 1.%d, verify %s%s%s%s%s\n",
+	    tls_name(a->tls), a->tls_min_version == 13 ? 3 : 2,
+	    a->tls_verify ? "on" : "OFF",
+	    a->tls_ca_file != NULL ? ", CA file " : ", system trust store",
+	    a->tls_ca_file != NULL ? a->tls_ca_file : "",
+	    a->tls_pin != NULL ? ", pins " : "",
+	    a->tls_pin != NULL ? a->tls_pin : "");
+	if (a->user != NULL && a->auth != AUTH_NONE)
+		fprintf(out, "auth: %s as %s (password %s)\n",
+		    auth_names[a->auth], a->user, secret_source(a));
+	else
+		fprintf(out, "auth: none\n");
+	fprintf(out, "maildomain: %s\n", maildomain);
+	fprintf(out, "envelope sender: <%s>\n", env->sender);
+	for (i = 0; i < env->nrcpt; i++)
+		fprintf(out, "recipient: <%s>\n", env->rcpt[i]);
+	fprintf(out, "size: %lld octets\nheaders:\n",
+	    (long long)msg_size(m));
+	for (i = 0; i < m->hdrs.n; i++)
+		fprintf(out, "  %s:%s\n", m->hdrs.v[i].name,
+		    m->hdrs.v[i].value);
+}
+
+int
+diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
+    struct err *e)
+{
+	struct relay_session rs;
+
+	memset(&rs, 0, sizeof(rs));
+	fprintf(out, "account: %s (%s)\n", a->name, why);
+	if (relay_open(&rs, a, trace, e) == -1)
+		return -1;
+	/* AUTH may still sit in the pipeline buffer: confirm it now. */
+	if (relay_finish_auth(&rs, e) == -1) {
+		relay_close(&rs);
+		return -1;
+	}
+	relay_print_probe(&rs, out);
+	relay_close(&rs);
+	return 0;
+}
+

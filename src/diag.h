@@ -1,0 +1,25 @@
+/*
+ * diag.h - the diagnostics of issue 3 that show what relaymail would do
+ * or what a relay offers, without sending mail: --dry-run's plan and
+ * --probe.
+ */
+#ifndef RELAYMAIL_DIAG_H
+#define RELAYMAIL_DIAG_H
+
+#include <stdio.h>
+#include "conf.h"
+#include "envelope.h"
+#include "err.h"
+#include "msg.h"
+
+/* --dry-run: the account and why, relays, TLS and AUTH plan, maildomain,
+ * final envelope and final headers. Connects to nothing. */
+void	 diag_print_plan(const struct account *, const char *why,
+	    const char *maildomain, const struct envelope *,
+	    const struct msg *, FILE *out);
+/* --probe: connect, TLS, EHLO, AUTH (confirmed), print what the relay
+ * offers and its certificate; send no mail. Errors as relay_open's. */
+int	 diag_probe(struct account *, const char *why, FILE *trace,
+	    FILE *out, struct err *);
+
+#endif

@@ -1,0 +1,400 @@
+#!/bin/sh
+# tests/bench.sh - `make bench` (DESIGN §8): relaymail against msmtp in one
+# run, on loopback, both configured the same way: implicit TLS (RFC 8314)
+# to the project's testrelay with the test CA, AUTH PLAIN (RFC 4954), the
+# same messages, PIPELINING (RFC 2920) offered. It measures
+#   (a) client writes per message: TLS records testrelay read (one
+#       transcript "--- read" entry each) per connection, small and 10 MB;
+#       round trips per message: the same send through a loopback proxy
+#       that holds every server-to-client chunk DELAY ms; the connection's
+#       time divided by DELAY, rounded down, is the number of times the
+#       client waited for the server (its own work, and any stall that
+#       loopback adds, stay well under DELAY and fall in the remainder);
+#   (b) wall and client CPU time for N sequential sends, small and 10 MB;
+#   (c) peak RSS (GNU time %M) for one small and one 10 MB send;
+#   (d) instructions for one small send (valgrind callgrind), if present.
+# Speed is measured here, never asserted in tests. Figures vary with the
+# machine; README's are from one run of this script.
+# Env: N_SMALL (50), N_BIG (10), BIG_MB (10), DELAY_MS (100), KEEP=1 keeps
+# the work directory (tests/tmp/bench.PID).
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RELAYMAIL=$TOP/relaymail
+TESTRELAY=$TOP/tests/relay/testrelay
+CERTS=$TOP/tests/tmp/certs
+N_SMALL=${N_SMALL:-50}
+N_BIG=${N_BIG:-10}
+BIG_MB=${BIG_MB:-10}
+DELAY_MS=${DELAY_MS:-100}
+PASSWORD='bench-pw 7Qz!'
+USER_NAME=bench@example.com
+B=$TOP/tests/tmp/bench.$$
+PIDS=
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$B"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# need PKG TEST...: installs the Debian package when TEST fails (root);
+# otherwise says what to run and ends the benchmark without failing.
+need() {
+	pkg=$1
+	shift
+	"$@" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "make bench: needs the Debian package $pkg; as root run:"
+		echo "  apt-get install -y --no-install-recommends $pkg"
+		exit 0
+	fi
+	echo "make bench: installing $pkg"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends "$pkg" </dev/null >/dev/null ||
+	    die "apt-get install $pkg failed"
+	"$@" >/dev/null 2>&1 || die "$pkg installed but '$*' still fails"
+}
+
+need msmtp msmtp --version
+need time /usr/bin/time -f %M true
+[ -x "$RELAYMAIL" ] && [ -x "$TESTRELAY" ] ||
+    die "build first: make relaymail tests/relay/testrelay"
+HAVE_VG=0
+command -v valgrind >/dev/null 2>&1 && HAVE_VG=1
+HAVE_HIRES=0
+perl -MTime::HiRes -MIO::Select -MIO::Socket::INET -e 1 2>/dev/null &&
+    HAVE_HIRES=1
+
+mkdir -p "$B" || exit 1
+sh "$TOP/tests/certs.sh" "$CERTS" || die "certs.sh failed"
+umask 077
+
+# --- messages: complete headers, so both clients send the same bytes ---
+hdrs() {
+	printf 'From: Bench <sender@example.com>\nTo: rcpt@example.com\n'
+	printf 'Subject: %s\nDate: Mon, 01 Jan 2024 00:00:00 +0000\n' "$1"
+	printf 'Message-ID: <%s@bench.example.com>\n\n' "$1"
+}
+{ hdrs small; printf 'Hello.\n.leading dot\nBye.\n'; } >"$B/small"
+# BIG_MB of 76-column base64 lines, like an attachment.
+{ hdrs big; head -c $((BIG_MB * 1024 * 1024 * 3 / 4)) /dev/urandom |
+    base64 -w 76; } >"$B/big"
+
+# --- the relay and the two client configurations ---
+# relay NAME CONNECTIONS TRANSCRIPT: starts testrelay; RPORT, RDIR set.
+relay() {
+	RDIR=$B/$1
+	mkdir -p "$RDIR"
+	"$TESTRELAY" -M implicit -p "$RDIR/port" -t "$3" -m "$RDIR/msg" \
+	    -c "$CERTS/server.pem" -k "$CERTS/server-key.pem" \
+	    -u "$USER_NAME" -w "$PASSWORD" -n "$2" -L 600 \
+	    2>"$RDIR/relay.err" &
+	RPID=$!
+	PIDS="$PIDS $RPID"
+	i=0
+	while [ ! -s "$RDIR/port" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	RPORT=$(cat "$RDIR/port" 2>/dev/null)
+	[ -n "$RPORT" ] || die "testrelay did not start: $(cat "$RDIR/relay.err")"
+	configs "$RPORT"
+}
+
+# Waits for the current relay to finish its connections.
+relay_wait() {
+	i=0
+	while kill -0 "$RPID" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+}
+
+configs() {
+	cat >"$B/rm.conf" <<-EOF
+	default = bench
+	[bench]
+	host = 127.0.0.1
+	port = $1
+	tls = implicit
+	tls_ca_file = $CERTS/ca.pem
+	auth = plain
+	user = $USER_NAME
+	password = $PASSWORD
+	from = sender@example.com
+	timeout = 30
+	queue = never
+	queue_dir = $B/queue
+	log = none
+	EOF
+	cat >"$B/ms.conf" <<-EOF
+	account bench
+	host 127.0.0.1
+	port $1
+	tls on
+	tls_starttls off
+	tls_trust_file $CERTS/ca.pem
+	auth plain
+	user $USER_NAME
+	password $PASSWORD
+	from sender@example.com
+	timeout 30
+	syslog off
+	account default : bench
+	EOF
+}
+
+
+# client rm|ms prints the command of relaymail or msmtp, without the
+# recipient, for: eval "set -- $(client rm)"; "$@" rcpt@example.com <msg
+client() {
+	case $1 in
+	rm) echo '"$RELAYMAIL" -C "$B/rm.conf"' ;;
+	ms) echo 'msmtp -C "$B/ms.conf"' ;;
+	esac
+}
+
+# Records "KEY VALUE" for the table.
+put() { echo "$1 $2" >>"$B/results"; }
+get() { awk -v k="$1" '$1 == k { v = $2 } END { print v == "" ? "-" : v }' \
+    "$B/results"; }
+
+# Read chunks per connection in a transcript, in connection order.
+chunks() {
+	awk '/^=== connection/ { c++ } /^--- read/ { n[c]++ }
+	    END { for (i = 1; i <= c; i++) print n[i] + 0 }' "$1"
+}
+
+# The relay got each message complete and both clients sent the same bytes.
+check_same() {	# check_same DIR: msg from relaymail, msg.2 from msmtp
+	[ -f "$1/msg" ] && [ -f "$1/msg.2" ] ||
+	    die "a message did not arrive ($1)"
+	cmp -s "$1/msg" "$1/msg.2" ||
+	    die "relaymail and msmtp sent different bytes ($1)"
+}
+
+: >"$B/results"
+echo "bench: relaymail $("$RELAYMAIL" --version 2>&1 | head -1) vs" \
+    "$(msmtp --version | head -1); N_SMALL=$N_SMALL N_BIG=$N_BIG" \
+    "BIG_MB=$BIG_MB"
+
+# --- (a) writes per message, (c) peak RSS: one send of each message ---
+for m in small big; do
+	relay "w-$m" 2 "$B/w-$m.tr"
+	for c in rm ms; do
+		eval "set -- $(client "$c")"
+		/usr/bin/time -f %M -o "$B/rss-$c-$m" "$@" rcpt@example.com \
+		    <"$B/$m" >"$B/out" 2>&1 ||
+		    die "$c failed on the $m message: $(cat "$B/out")"
+		put "rss-$c-$m" "$(tail -1 "$B/rss-$c-$m")"
+	done
+	relay_wait
+	check_same "$RDIR"
+	cp "$RDIR/msg" "$B/ref-$m"
+	set -- $(chunks "$B/w-$m.tr")
+	put "writes-rm-$m" "${1:--}"
+	put "writes-ms-$m" "${2:--}"
+	rm -rf "$RDIR" "$B/w-$m.tr"
+done
+
+# --- (a) round trips: a proxy holds each server-to-client chunk ---
+# delay.pl PORTFILE RELAYPORT DELAY_MS CONNECTIONS LOG: serves CONNECTIONS
+# sequential connections on an ephemeral loopback port, forwards the
+# client's bytes at once and the server's DELAY_MS later (in order), and
+# logs each connection's time from accept to the client's close.
+cat >"$B/delay.pl" <<'EOP'
+use strict;
+use warnings;
+use IO::Socket::INET;
+use IO::Select;
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Time::HiRes qw(time);
+
+my ($portfile, $rport, $delay_ms, $nconn, $logfile) = @ARGV;
+my $delay = $delay_ms / 1000;
+my $end = time + 120;
+my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+    Listen => 8, ReuseAddr => 1) or die "listen: $!";
+open(my $pf, '>', "$portfile.tmp") or die;
+print $pf $l->sockport, "\n";
+close($pf);
+rename("$portfile.tmp", $portfile) or die;
+open(my $log, '>', $logfile) or die;
+$log->autoflush(1);
+
+sub put_all {
+	my ($h, $d) = @_;
+	while (length $d) {
+		my $n = syswrite($h, $d);
+		return 0 unless defined $n && $n > 0;
+		substr($d, 0, $n) = '';
+	}
+	return 1;
+}
+
+for my $i (1 .. $nconn) {
+	last unless IO::Select->new($l)->can_read($end - time);
+	my $c = $l->accept or last;
+	my $t0 = time;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $rport) or die "connect: $!";
+	setsockopt($_, IPPROTO_TCP, TCP_NODELAY, 1) for ($c, $s);
+	my $sel = IO::Select->new($c, $s);
+	my (@q, $server_done);
+	LOOP: while (time < $end) {
+		while (@q && $q[0][0] <= time) {
+			last LOOP unless put_all($c, (shift @q)->[1]);
+		}
+		last if $server_done && !@q;
+		my $to = @q ? $q[0][0] - time : 1;
+		$to = 0 if $to < 0;
+		for my $h ($sel->can_read($to)) {
+			my $n = sysread($h, my $buf, 65536);
+			if ($h == $c) {
+				last LOOP unless $n;
+				put_all($s, $buf);
+			} elsif (!$n) {
+				$server_done = 1;
+				$sel->remove($s);
+			} else {
+				push @q, [time + $delay, $buf];
+			}
+		}
+	}
+	printf $log "%.6f\n", time - $t0;
+	close($c);
+	close($s);
+}
+EOP
+
+# rtt_run DELAY_MS: REPS sends of the small message by each client through
+# the proxy; "rm SECONDS" / "ms SECONDS" lines, the fastest of each.
+REPS=2
+rtt_run() {
+	relay "rt-$1" $((2 * REPS)) /dev/null
+	perl "$B/delay.pl" "$RDIR/pport" "$RPORT" "$1" $((2 * REPS)) \
+	    "$RDIR/times" 2>"$RDIR/proxy.err" &
+	PPID_=$!
+	PIDS="$PIDS $PPID_"
+	i=0
+	while [ ! -s "$RDIR/pport" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -s "$RDIR/pport" ] || die "proxy did not start: $(cat "$RDIR/proxy.err")"
+	configs "$(cat "$RDIR/pport")"
+	for c in rm ms; do
+		eval "set -- $(client "$c")"
+		for r in $(seq $REPS); do
+			"$@" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+			    die "$c failed through the proxy: $(cat "$B/out")"
+		done
+	done
+	wait "$PPID_"
+	relay_wait
+	[ -f "$RDIR/msg.$((2 * REPS))" ] || die "proxy run lost a message"
+	awk -v n=$REPS 'NR <= n && (a == "" || $1 < a) { a = $1 }
+	    NR > n && (b == "" || $1 < b) { b = $1 }
+	    END { print "rm", a; print "ms", b }' "$RDIR/times"
+}
+
+if [ $HAVE_HIRES = 1 ]; then
+	rtt_run "$DELAY_MS" >"$B/rtd"
+	for c in rm ms; do
+		put "rtt-$c" "$(awk -v c=$c -v d="$DELAY_MS" '$1 == c {
+		    printf "%d", $2 * 1000 / d }' "$B/rtd")"
+	done
+else
+	echo "bench: perl Time::HiRes missing; round trips not measured"
+fi
+
+# --- (b) N sequential sends: wall time, and the client's CPU time ---
+# Each send is a new process, connection, TLS handshake and AUTH, as when
+# cron or a script calls sendmail. No transcript, so the relay's logging
+# does not weigh on the client that writes more records.
+timed() {	# timed CLIENT MSG N
+	relay "t-$1-$2" "$3" /dev/null
+	eval "set -- $(client "$1") \"\$@\""
+	c=$1 m=$2 n=$3
+	eval "set -- $(client "$c")"
+	t0=$(date +%s%N)
+	/usr/bin/time -f '%U %S' -o "$B/cpu" sh -c '
+	    n=$1 m=$2
+	    shift 2
+	    i=0
+	    while [ $i -lt "$n" ]; do
+		"$@" rcpt@example.com <"$m" >/dev/null || exit 1
+		i=$((i + 1))
+	    done' sh "$n" "$B/$m" "$@" ||
+	    die "$c failed during the timed $m sends"
+	t1=$(date +%s%N)
+	relay_wait
+	# Every message arrived, byte for byte the one of the first phase.
+	i=1
+	while [ $i -le "$n" ]; do
+		f=$RDIR/msg
+		[ $i = 1 ] || f=$RDIR/msg.$i
+		cmp -s "$f" "$B/ref-$m" || die "$c: timed $m message $i differs"
+		i=$((i + 1))
+	done
+	put "wall-$c-$m" "$(awk -v a="$t0" -v b="$t1" -v n="$n" \
+	    'BEGIN { printf "%.1f", (b - a) / 1e6 / n }')"
+	put "cpu-$c-$m" "$(awk -v n="$n" '{ printf "%.1f", ($1 + $2) * 1000 / n }' \
+	    "$B/cpu")"
+	put "mbs-$c-$m" "$(awk -v a="$t0" -v b="$t1" -v n="$n" \
+	    -v s="$(wc -c <"$B/$m")" \
+	    'BEGIN { printf "%.0f", s * n / 1048576 / ((b - a) / 1e9) }')"
+	rm -rf "$RDIR"
+}
+for m in small big; do
+	n=$N_SMALL
+	[ $m = small ] || n=$N_BIG
+	for c in rm ms; do
+		timed "$c" "$m" "$n"
+	done
+done
+
+# --- (d) instructions for one small send (callgrind, all threads) ---
+if [ $HAVE_VG = 1 ]; then
+	relay cg 2 /dev/null
+	for c in rm ms; do
+		eval "set -- $(client "$c")"
+		valgrind -q --tool=callgrind --callgrind-out-file="$B/cg.$c" \
+		    "$@" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+		    die "$c failed under callgrind: $(cat "$B/out")"
+		put "ir-$c" "$(awk '/^(summary|totals):/ { v = $2 } END {
+		    printf "%.1f", v / 1e6 }' "$B/cg.$c")"
+	done
+	relay_wait
+else
+	echo "bench: valgrind missing; instruction counts not measured"
+fi
+
+# --- the table ---
+row() {	# row LABEL KEY
+	printf '%-44s %12s %12s\n' "$1" "$(get "$2-rm${3:+-$3}")" \
+	    "$(get "$2-ms${3:+-$3}")"
+}
+printf '\n%-44s %12s %12s\n' "implicit TLS + AUTH PLAIN, loopback" \
+    relaymail msmtp
+row "small message ($(wc -c <"$B/small") B): TLS records sent" writes small
+row "  round trips (waits for the server)" rtt
+row "  wall ms per message (N=$N_SMALL sends)" wall small
+row "  client CPU ms per message" cpu small
+row "  peak RSS KB" rss small
+row "  instructions, millions (callgrind)" ir
+row "$BIG_MB MB message: TLS records sent" writes big
+row "  wall ms per message (N=$N_BIG sends)" wall big
+row "  throughput MB/s" mbs big
+row "  client CPU ms per message" cpu big
+row "  peak RSS KB" rss big
