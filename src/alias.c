@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "alias.h"
+#include "textline.h"
 
 void
 alias_init(struct aliases *a)
@@ -64,7 +65,8 @@ static int
 parse_targets(struct aliases *a, struct alias *al, char *s, struct err *e)
 {
 	struct err pe;
-	char *item, *end;
+	char *item;
+	size_t n;
 	int q, last = 0;
 
 	while (!last) {
@@ -76,14 +78,11 @@ parse_targets(struct aliases *a, struct alias *al, char *s, struct err *e)
 				q = !q;
 		}
 		last = *s == '\0';
-		end = s;
+		n = (size_t)(s - item);
 		if (!last)
 			s++;
-		while (item < end && isspace((unsigned char)*item))
-			item++;
-		while (end > item && isspace((unsigned char)end[-1]))
-			end--;
-		*end = '\0';
+		item += textline_trim(item, &n);
+		item[n] = '\0';
 		if (unsupported_target(item))
 			al->unsupported = 1;
 		else if (*item != '\0' &&
@@ -162,19 +161,21 @@ flush_entry(struct aliases *a, char **buf, size_t *len, int line,
 	return r;
 }
 
+/* Lines are read as the config's are (textline.c): bounded, no NULs. */
 static int
 load_lines(struct aliases *a, FILE *fp, struct err *e)
 {
-	char *line = NULL, *ent = NULL;
-	size_t cap = 0, elen = 0;
-	ssize_t n;
-	int lineno = 0, eline = 0, r = 0;
+	char line[BOUNDS_CONF_LINE + 3], *ent = NULL;	/* CR, LF, NUL */
+	size_t elen = 0, n;
+	int lineno = 0, eline = 0, r = 0, st;
 
-	while (r == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	while (r == 0 && (st = textline_read(fp, line, sizeof(line),
+	    BOUNDS_CONF_LINE, &n)) != TEXTLINE_EOF) {
 		lineno++;
-		if (n > BOUNDS_CONF_LINE) {
-			r = err_set(e, EX_CONFIG, "%s:%d: line too long",
-			    a->path, lineno);
+		if (st != TEXTLINE_OK) {
+			r = err_set(e, EX_CONFIG, "%s:%d: %s", a->path, lineno,
+			    st == TEXTLINE_NUL ? "NUL byte in line" :
+			    "line too long");
 			break;
 		}
 		line[strcspn(line, "\r\n")] = '\0';
@@ -196,7 +197,6 @@ load_lines(struct aliases *a, FILE *fp, struct err *e)
 	if (r == 0)
 		r = flush_entry(a, &ent, &elen, eline, e);
 	free(ent);
-	free(line);
 	return r;
 }
 

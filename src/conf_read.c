@@ -203,7 +203,8 @@ top_level(struct parse *p, const char *name, const char *value)
 		p->default_line = p->lineno;
 }
 
-/* A second source of the password, or -1 (0 when k is no source). */
+/* The key of another password source already set when k is one, else
+ * -1. */
 static int
 other_secret(const struct sect *s, int k)
 {

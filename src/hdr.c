@@ -72,7 +72,7 @@ hdr_remove(struct hdrs *h, const char *name)
 }
 
 /* Insert name and a raw value (leading space included) at position at. */
-static int
+int
 hdr_insert(struct hdrs *h, size_t at, const char *name, const char *raw,
     struct err *e)
 {

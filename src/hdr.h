@@ -16,6 +16,11 @@ int	 hdr_find(const struct hdrs *, const char *name, size_t start);
 char	*hdr_unfold(const struct hdrs *, size_t i);
 /* Remove every field named name; returns how many. */
 size_t	 hdr_remove(struct hdrs *, const char *name);
+/* Insert a field at position at (0..n) as read: raw is the value after
+ * the colon, leading space and folding kept. EX_DATAERR past
+ * BOUNDS_HEADER_COUNT, EX_OSERR. (Added for msg.c's header parsing.) */
+int	 hdr_insert(struct hdrs *, size_t at, const char *name,
+	    const char *raw, struct err *);
 /* Append a field (value without leading space; one is added). */
 int	 hdr_add(struct hdrs *, const char *name, const char *value,
 	    struct err *);

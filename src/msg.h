@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "err.h"
+#include "spool.h"	/* the body spool, also used by the queue */
 
 struct hdr {
 	char	*name;		/* field name as written, no colon */
@@ -34,14 +35,6 @@ struct hdr {
 struct hdrs {
 	struct hdr	*v;
 	size_t		 n, cap;
-};
-
-struct spool {
-	char		*mem;		/* first part, up to BOUNDS_SPOOL_MEM */
-	size_t		 memlen, memcap;
-	int		 fd;		/* -1 until the temp file is needed */
-	off_t		 len;		/* total bytes */
-	off_t		 pos;		/* read position */
 };
 
 struct msg {
@@ -79,13 +72,5 @@ typedef int (*msg_write_fn)(void *ctx, const void *buf, size_t len,
     struct err *);
 int	 msg_emit(struct msg *, int flags, msg_write_fn write_fn, void *ctx,
 	    struct err *);
-
-/* Spool primitives (also used by the queue). */
-void	 spool_init(struct spool *);
-int	 spool_write(struct spool *, const void *, size_t, struct err *);
-int	 spool_rewind(struct spool *, struct err *);
-/* Returns bytes read (0 at end) or -1. */
-ssize_t	 spool_read(struct spool *, void *, size_t, struct err *);
-void	 spool_free(struct spool *);
 
 #endif

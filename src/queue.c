@@ -450,7 +450,8 @@ scan_dir(const char *dir, struct qlist *l, struct err *e)
 	closedir(d);
 	qfile_free(&qf);
 	err_clear(e);
-	qsort(l->v + first, l->n - first, sizeof(*l->v), qent_cmp);
+	if (l->n > first)
+		qsort(l->v + first, l->n - first, sizeof(*l->v), qent_cmp);
 	return 0;
 }
 
@@ -677,6 +678,8 @@ deliver_entry(struct qrun *r, const struct qent *q)
 	}
 	qfile_init(&qf);
 	msg_init(&m);
+	/* A long run must see notices it made (due "now") as due. */
+	r->now = (long long)time(NULL);
 	if (load(fd, &qf, &m, &e) == -1)
 		goto out;
 	if (!r->force && qf.next_retry > r->now)

@@ -304,11 +304,14 @@ deliver(struct send_ctx *s, struct err *e)
 		if ((a = conf_account(&s->conf, a->fallback)) == NULL)
 			break;
 	}
+	/* A temporary failure, or one recipient deferred while none got
+	 * it, is queued whole; --relay is one-shot (no account to retry it
+	 * with later). The queue run sends notices for the refused ones. */
+	if (rc == -1 && !s->have_url && s->acct->queue == QUEUE_ON_FAILURE &&
+	    (e->code == EX_TEMPFAIL ||
+	    count_state(rcpt, s->env.nrcpt, RCPT_TEMP) > 0))
+		rc = enqueue(s, s->acct, e->msg, e);
 	free(rcpt);
-	/* --relay is one-shot: no account to retry it with later. */
-	if (rc == -1 && e->code == EX_TEMPFAIL && !s->have_url &&
-	    s->acct->queue == QUEUE_ON_FAILURE)
-		return enqueue(s, s->acct, e->msg, e);
 	return rc;
 }
 

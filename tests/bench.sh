@@ -15,15 +15,15 @@
 #   (d) instructions for one small send (valgrind callgrind), if present.
 # Speed is measured here, never asserted in tests. Figures vary with the
 # machine; README's are from one run of this script.
-# Env: N_SMALL (50), N_BIG (10), BIG_MB (10), DELAY_MS (100), KEEP=1 keeps
+# Env: N_SMALL (100), N_BIG (20), BIG_MB (10), DELAY_MS (100), KEEP=1 keeps
 # the work directory (tests/tmp/bench.PID).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RELAYMAIL=$TOP/relaymail
 TESTRELAY=$TOP/tests/relay/testrelay
 CERTS=$TOP/tests/tmp/certs
-N_SMALL=${N_SMALL:-50}
-N_BIG=${N_BIG:-10}
+N_SMALL=${N_SMALL:-100}
+N_BIG=${N_BIG:-20}
 BIG_MB=${BIG_MB:-10}
 DELAY_MS=${DELAY_MS:-100}
 PASSWORD='bench-pw 7Qz!'
@@ -118,6 +118,8 @@ relay_wait() {
 	done
 	kill "$RPID" 2>/dev/null
 	wait "$RPID" 2>/dev/null
+	# Reaped (the proxy too, before this): no stale pid left to kill.
+	PIDS=
 }
 
 configs() {
@@ -154,7 +156,6 @@ configs() {
 	EOF
 }
 
-
 # client rm|ms prints the command of relaymail or msmtp, without the
 # recipient, for: eval "set -- $(client rm)"; "$@" rcpt@example.com <msg
 client() {
@@ -187,6 +188,8 @@ check_same() {	# check_same DIR: msg from relaymail, msg.2 from msmtp
 echo "bench: relaymail $("$RELAYMAIL" --version 2>&1 | head -1) vs" \
     "$(msmtp --version | head -1); N_SMALL=$N_SMALL N_BIG=$N_BIG" \
     "BIG_MB=$BIG_MB"
+echo "bench: $(nproc) cores, $(uname -m), $(sed -n 's/^PRETTY_NAME="*\([^"]*\)"*$/\1/p' \
+    /etc/os-release 2>/dev/null), $(date -u +%Y-%m-%d)"
 
 # --- (a) writes per message, (c) peak RSS: one send of each message ---
 for m in small big; do
@@ -201,6 +204,7 @@ for m in small big; do
 	relay_wait
 	check_same "$RDIR"
 	cp "$RDIR/msg" "$B/ref-$m"
+	# shellcheck disable=SC2046 # two numbers, split on purpose
 	set -- $(chunks "$B/w-$m.tr")
 	put "writes-rm-$m" "${1:--}"
 	put "writes-ms-$m" "${2:--}"
@@ -295,7 +299,7 @@ rtt_run() {
 	configs "$(cat "$RDIR/pport")"
 	for c in rm ms; do
 		eval "set -- $(client "$c")"
-		for r in $(seq $REPS); do
+		for _ in $(seq $REPS); do
 			"$@" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
 			    die "$c failed through the proxy: $(cat "$B/out")"
 		done
@@ -323,9 +327,8 @@ fi
 # cron or a script calls sendmail. No transcript, so the relay's logging
 # does not weigh on the client that writes more records.
 timed() {	# timed CLIENT MSG N
-	relay "t-$1-$2" "$3" /dev/null
-	eval "set -- $(client "$1") \"\$@\""
 	c=$1 m=$2 n=$3
+	relay "t-$c-$m" "$n" /dev/null
 	eval "set -- $(client "$c")"
 	t0=$(date +%s%N)
 	/usr/bin/time -f '%U %S' -o "$B/cpu" sh -c '
@@ -381,7 +384,7 @@ else
 fi
 
 # --- the table ---
-row() {	# row LABEL KEY
+row() {	# row LABEL KEY [MESSAGE]: the "KEY-rm[-MESSAGE]" and -ms values
 	printf '%-44s %12s %12s\n' "$1" "$(get "$2-rm${3:+-$3}")" \
 	    "$(get "$2-ms${3:+-$3}")"
 }

@@ -32,6 +32,7 @@ n_rcpt() { cat "$T"/transcript* 2>/dev/null | grep -c "^C: RCPT TO:<$1>"; }
 keep_relay() {
 	local f
 	relay_stop
+	rm -f "$T/port"		# relay_start waits for the new one
 	mv "$T/transcript" "$T/transcript.$1" 2>/dev/null
 	for f in "$T"/msg "$T"/msg.*; do
 		[ -f "$f" ] && mv "$f" "$T/run$1.$(basename "$f")"
