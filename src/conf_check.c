@@ -12,6 +12,7 @@
 
 #include "conf_int.h"
 
+/* Short name within this file. */
 #define problem	conf_read_problem
 
 static void

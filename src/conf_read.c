@@ -47,6 +47,7 @@ conf_read_problem(struct parse *p, int line, const char *fmt, ...)
 	}
 }
 
+/* Short name within this file. */
 #define problem	conf_read_problem
 
 /* Room for one more account and its struct sect. */

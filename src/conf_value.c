@@ -32,6 +32,7 @@ conf_value_bad(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+/* Short name within this file. */
 #define bad	conf_value_bad
 
 static int

@@ -1,0 +1,225 @@
+#!/bin/bash
+# The setgid install mode (issue 3, DESIGN §7): a copy of the binary
+# setgid to the `relaymail` group reads a system config 0640
+# root:relaymail (with a password) for any user; -C and
+# $RELAYMAIL_CONFIG drop the group before anything is opened; a user's
+# own config and its password_command run without the group.
+#
+# Needs root (to create the group, chgrp/chmod the copy, and write
+# /etc/relaymail.conf, the path the binary knows as the system config).
+# Skipped, with a line saying why, when not root, when the temp
+# filesystem is nosuid, or when /etc/relaymail.conf already exists (it
+# is never touched then). A config this group writes is removed at exit;
+# the group is removed again if this group created it.
+#
+# The setgid copy runs without valgrind even with VALGRIND=1: valgrind
+# cannot run a set-group-ID program as another user.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-sysmail.sh"
+
+SYSCONF=/etc/relaymail.conf
+SG=
+MADE_CONF=
+MADE_GROUP=
+
+sg_cleanup() {
+	[ -n "$MADE_CONF" ] && rm -f "$SYSCONF"
+	[ -n "$MADE_GROUP" ] && groupdel relaymail 2>/dev/null
+	[ -n "$SG" ] && rm -rf "$SG"
+}
+trap 'sg_cleanup; lib_cleanup' EXIT
+
+skip_all() {
+	local c
+	for c in "delivered as nobody through the system config" \
+	    "-C drops the group" "RELAYMAIL_CONFIG drops the group" \
+	    "a user's password_command runs without the group"; do
+		t_skip "$c" "$1"
+	done
+	t_finish
+}
+
+[ "$(id -u)" = 0 ] || skip_all "not root"
+[ -e "$SYSCONF" ] && skip_all "$SYSCONF exists; not touching it"
+id nobody >/dev/null 2>&1 || skip_all "no user nobody"
+NOGROUP=$(id -gn nobody)
+command -v setpriv >/dev/null || skip_all "no setpriv"
+
+SG=$(mktemp -d /tmp/relaymail-setgid.XXXXXX) || skip_all "no temp dir"
+chmod 755 "$SG"
+if findmnt -no OPTIONS -T "$SG" 2>/dev/null | tr ',' '\n' |
+    grep -qx nosuid; then
+	skip_all "$SG is on a nosuid filesystem"
+fi
+if ! getent group relaymail >/dev/null; then
+	groupadd --system relaymail || skip_all "groupadd failed"
+	MADE_GROUP=1
+fi
+RMGID=$(getent group relaymail | cut -d: -f3)
+
+# The install: a setgid copy, a plain copy (control), the CA for all.
+install -m 0755 "$RELAYMAIL" "$SG/relaymail"
+chgrp relaymail "$SG/relaymail"
+chmod 2755 "$SG/relaymail"
+install -m 0755 "$RELAYMAIL" "$SG/relaymail-plain"
+install -m 0644 "$CERTS/ca.pem" "$SG/ca.pem"
+mkdir -p "$SG/queue"
+
+# sys_conf [MODE]: the system config for the case's relay, root:relaymail.
+sys_conf() {
+	if [ -e "$SYSCONF" ] && [ -z "$MADE_CONF" ]; then
+		fail "$SYSCONF appeared during the test; not touching it"
+		return 1
+	fi
+	MADE_CONF=1
+	{
+		printf 'default = sys\n[sys]\nhost = 127.0.0.1\nport = %s\n' \
+		    "$RELAY_PORT"
+		printf 'tls = %s\ntls_ca_file = %s\nuser = %s\npassword = %s\n' \
+		    "$RELAY_MODE" "$SG/ca.pem" "$TUSER" "$PASSWORD"
+		printf 'from = sender@example.com\ntimeout = 2\nqueue = never\n'
+		printf 'queue_dir = %s\nlog = none\n' "$SG/queue"
+	} >"$SYSCONF.tmp"
+	chown root:relaymail "$SYSCONF.tmp"
+	chmod "${1:-640}" "$SYSCONF.tmp"
+	mv "$SYSCONF.tmp" "$SYSCONF"
+}
+
+# as_nobody [VAR=value...] -- [relaymail args]: runs the setgid copy
+# (BIN= to pick another) as nobody:nogroup with no supplementary groups
+# and a clean environment.
+as_nobody() {
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	[ -f "$T/in" ] || msg_default
+	timeout 60 setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
+	    env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" \
+	    "${BIN:-$SG/relaymail}" "$@" <"$T/in" >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	relay_settle
+}
+
+expect_rc_in() {	# codes...
+	local c
+	for c in "$@"; do
+		[ "$RC" = "$c" ] && return 0
+	done
+	fail "exit $RC, want one of $* ($(head -c 300 "$T/stderr" | tr '\n' ' '))"
+}
+
+t_begin "setgid copy: nobody delivers with AUTH through a 0640 root:relaymail system config"
+relay_start implicit
+sys_conf
+as_nobody -- rcpt@example.com
+expect_rc 0
+expect_tr '^--- auth ok'
+expect_msg "$T/expected"
+expect_no_leak
+t_end
+
+t_begin "control: the same as nobody without the setgid bit cannot read it"
+relay_start implicit
+sys_conf
+BIN=$SG/relaymail-plain as_nobody -- rcpt@example.com
+expect_rc_in 66 78
+expect_no_connect
+expect_no_msg
+t_end
+
+t_begin "setgid copy: --probe as nobody works (group kept for the config)"
+relay_start implicit
+sys_conf
+as_nobody -- --probe
+expect_rc 0
+expect_out '^AUTH: PLAIN'
+expect_no_mail
+t_end
+
+t_begin "setgid copy: a system config readable by others (0644) is refused -> 78"
+relay_start implicit
+sys_conf 644
+as_nobody -- rcpt@example.com
+expect_rc 78
+expect_no_connect
+expect_no_err "$(re_esc "$PASSWORD")"
+t_end
+
+copy_case() {	# title, as_nobody args...
+	local title=$1
+	shift
+	t_begin "setgid copy: $title drops the group first: cannot read -> 66/78, nothing sent"
+	relay_start implicit
+	sys_conf
+	cp "$SYSCONF" "$SG/copy.conf"
+	chown root:relaymail "$SG/copy.conf"
+	chmod 640 "$SG/copy.conf"
+	as_nobody "$@" rcpt@example.com
+	expect_rc_in 66 78
+	expect_no_connect
+	expect_no_msg
+	expect_no_err "$(re_esc "$PASSWORD")"
+	t_end
+}
+copy_case "-C a copy of the system config" -- -C "$SG/copy.conf"
+copy_case "-C $SYSCONF itself" -- -C "$SYSCONF"
+copy_case "RELAYMAIL_CONFIG" "RELAYMAIL_CONFIG=$SG/copy.conf" --
+copy_case "RELAYMAIL_CONFIG=$SYSCONF" "RELAYMAIL_CONFIG=$SYSCONF" --
+
+# A user's own config: found first in the search order, so the group is
+# dropped before it is read and its password_command never has it.
+user_home() {
+	local h=$SG/home.$NCASE
+	mkdir -p "$h/.config/relaymail"
+	printf '#!/bin/sh\nid -G >%s/ids\nid -g >>%s/ids\nprintf "%%s\\n" %q\n' \
+	    "$h" "$h" "$PASSWORD" >"$h/pw"
+	chmod 700 "$h/pw"
+	{
+		printf 'default = mine\n[mine]\nhost = 127.0.0.1\nport = %s\n' \
+		    "$RELAY_PORT"
+		printf 'tls = implicit\ntls_ca_file = %s\nuser = %s\n' \
+		    "$SG/ca.pem" "$TUSER"
+		printf 'password_command = %s\ntimeout = 2\nqueue = never\n' \
+		    "$h/pw"
+		printf 'queue_dir = %s\nlog = none\n' "$h/queue"
+	} >"$h/.config/relaymail/config"
+	chmod 600 "$h/.config/relaymail/config"
+	chown -R nobody:"$NOGROUP" "$h"
+	chmod 700 "$h"
+	HOMEDIR=$h
+}
+
+t_begin "setgid copy: a user's ~/.config config and password_command run without the group"
+relay_start implicit
+sys_conf
+user_home
+as_nobody "HOME=$HOMEDIR" -- rcpt@example.com
+expect_rc 0
+expect_tr '^--- auth ok'
+expect_msg "$T/expected"
+if [ ! -s "$HOMEDIR/ids" ]; then
+	fail "password_command did not run"
+elif tr ' ' '\n' <"$HOMEDIR/ids" | grep -qx "$RMGID"; then
+	fail "password_command ran with the relaymail group: $(tr '\n' ' ' <"$HOMEDIR/ids")"
+fi
+t_end
+
+t_begin "setgid copy: XDG_CONFIG_HOME config likewise runs without the group"
+relay_start implicit
+sys_conf
+user_home
+as_nobody "HOME=/nonexistent" "XDG_CONFIG_HOME=$HOMEDIR/.config" -- \
+    rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+if [ ! -s "$HOMEDIR/ids" ]; then
+	fail "password_command did not run"
+elif tr ' ' '\n' <"$HOMEDIR/ids" | grep -qx "$RMGID"; then
+	fail "password_command ran with the relaymail group"
+fi
+t_end
+
+t_finish
