@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +104,24 @@ net_abandon(struct net_lookup *q)
 	free(q);
 }
 
+/*
+ * RFC 6761 §6.4: names under "invalid." never exist, and resolver
+ * libraries should answer so at once instead of asking DNS (which may be
+ * unreachable and turn a certain "no such host" into a temporary
+ * failure).
+ */
+static int
+net_special_invalid(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n == 7 && strncasecmp(host, "invalid", 7) == 0)
+		return 1;
+	return n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0;
+}
+
 static int
 net_resolve(const char *host, int port, long long deadline,
     struct addrinfo **res, struct err *e)
@@ -113,6 +132,9 @@ net_resolve(const char *host, int port, long long deadline,
 	long long left;
 	int rc;
 
+	if (net_special_invalid(host))
+		return err_set(e, EX_NOHOST, "host %s does not exist (RFC 6761 "
+		    "\"invalid\" name)", host);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
 	memcpy(q->name, host, strlen(host) + 1);	/* length checked */

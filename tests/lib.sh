@@ -151,7 +151,7 @@ crlf() { sed 's/\r$//; s/$/\r/'; }
 send() {
 	local vg=() t0 t1
 	[ -f "$T/config" ] || conf
-	[ -f "$T/in" ] || msg_default
+	[ -e "$T/in" ] || msg_default
 	[ -z "${VALGRIND:-}" ] || vg=("${VG[@]}")
 	t0=$(date +%s%N)
 	timeout 120 "${vg[@]}" "$RELAYMAIL" -C "$T/config" "$@" \

@@ -110,7 +110,16 @@ t_end
 t_skip "70 EX_SOFTWARE" "an internal error cannot be provoked from outside"
 t_skip "71 EX_OSERR" "needs fork/malloc failure injection"
 t_skip "73 EX_CANTCREAT" "queue errors are tested with the queue (tests/scenario/queue_*.sh)"
-t_skip "74 EX_IOERR" "no portable way to make stdin fail mid-read"
+# 74: standard input that cannot be read (a directory: read() fails
+# with EISDIR) is a local I/O error, found before anything is sent.
+t_begin "74 EX_IOERR: standard input cannot be read"
+relay_start implicit
+mkdir "$T/in"
+send rcpt@example.com
+expect_rc 74
+expect_err 'reading the message'
+expect_no_connect
+t_end
 
 # 75: temporary failures.
 t_begin "75 EX_TEMPFAIL: 451 to MAIL"

@@ -36,7 +36,25 @@ skip_all() {
 	    "a user's password_command runs without the group"; do
 		t_skip "$c" "$1"
 	done
-	t_finish
+	for how in -C RELAYMAIL_CONFIG; do
+	t_begin "setgid copy: $how naming the user's own config: no group held"
+	relay_start implicit
+	sys_conf
+	user_home
+	cp -p "$HOMEDIR/.config/relaymail/config" "$HOMEDIR/named.conf"
+	if [ "$how" = -C ]; then
+		as_nobody -- -C "$HOMEDIR/named.conf" rcpt@example.com
+	else
+		as_nobody "RELAYMAIL_CONFIG=$HOMEDIR/named.conf" -- \
+		    rcpt@example.com
+	fi
+	expect_rc 0
+	expect_msg "$T/expected"
+	expect_no_group
+	t_end
+done
+
+t_finish
 }
 
 [ "$(id -u)" = 0 ] || skip_all "not root"
@@ -174,8 +192,19 @@ copy_case "RELAYMAIL_CONFIG=$SYSCONF" "RELAYMAIL_CONFIG=$SYSCONF" --
 user_home() {
 	local h=$SG/home.$NCASE
 	mkdir -p "$h/.config/relaymail"
-	printf '#!/bin/sh\nid -G >%s/ids\nid -g >>%s/ids\nprintf "%%s\\n" %q\n' \
-	    "$h" "$h" "$PASSWORD" >"$h/pw"
+	# /bin/sh itself resets a set-group-ID it inherits (dash, bash), so
+	# the command also records the ids of its parent (sh -c) and
+	# grandparent (relaymail).
+	{
+		printf '#!/bin/sh\nid -G >%s/ids\n' "$h"
+		printf 'p=$PPID; for i in 1 2; do\n'
+		printf '  cat /proc/$p/comm >>%s/parent\n' "$h"
+		printf '  grep -E "^(Gid|Groups):" /proc/$p/status >>%s/ids\n' \
+		    "$h"
+		printf '  p=$(sed -n "s/^PPid:[[:space:]]*//p" /proc/$p/status)\n'
+		printf 'done\n'
+		printf 'printf "%%s\\n" %q\n' "$PASSWORD"
+	} >"$h/pw"
 	chmod 700 "$h/pw"
 	{
 		printf 'default = mine\n[mine]\nhost = 127.0.0.1\nport = %s\n' \
@@ -192,6 +221,19 @@ user_home() {
 	HOMEDIR=$h
 }
 
+# Neither the command nor its parents (sh, relaymail) held the group.
+expect_no_group() {
+	if [ ! -s "$HOMEDIR/ids" ]; then
+		fail "password_command did not run"
+		return
+	fi
+	grep -qx relaymail "$HOMEDIR/parent" ||
+	    fail "relaymail not among the command's parents: $(cat "$HOMEDIR/parent")"
+	grep -q '^Gid:' "$HOMEDIR/ids" || fail "parent's ids not recorded"
+	tr -s ' \t' '\n\n' <"$HOMEDIR/ids" | grep -qx "$RMGID" &&
+	    fail "relaymail group held: $(tr '\n\t' '  ' <"$HOMEDIR/ids")"
+}
+
 t_begin "setgid copy: a user's ~/.config config and password_command run without the group"
 relay_start implicit
 sys_conf
@@ -200,11 +242,7 @@ as_nobody "HOME=$HOMEDIR" -- rcpt@example.com
 expect_rc 0
 expect_tr '^--- auth ok'
 expect_msg "$T/expected"
-if [ ! -s "$HOMEDIR/ids" ]; then
-	fail "password_command did not run"
-elif tr ' ' '\n' <"$HOMEDIR/ids" | grep -qx "$RMGID"; then
-	fail "password_command ran with the relaymail group: $(tr '\n' ' ' <"$HOMEDIR/ids")"
-fi
+expect_no_group
 t_end
 
 t_begin "setgid copy: XDG_CONFIG_HOME config likewise runs without the group"
@@ -215,11 +253,25 @@ as_nobody "HOME=/nonexistent" "XDG_CONFIG_HOME=$HOMEDIR/.config" -- \
     rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
-if [ ! -s "$HOMEDIR/ids" ]; then
-	fail "password_command did not run"
-elif tr ' ' '\n' <"$HOMEDIR/ids" | grep -qx "$RMGID"; then
-	fail "password_command ran with the relaymail group"
-fi
+expect_no_group
 t_end
+
+for how in -C RELAYMAIL_CONFIG; do
+	t_begin "setgid copy: $how naming the user's own config: no group held"
+	relay_start implicit
+	sys_conf
+	user_home
+	cp -p "$HOMEDIR/.config/relaymail/config" "$HOMEDIR/named.conf"
+	if [ "$how" = -C ]; then
+		as_nobody -- -C "$HOMEDIR/named.conf" rcpt@example.com
+	else
+		as_nobody "RELAYMAIL_CONFIG=$HOMEDIR/named.conf" -- \
+		    rcpt@example.com
+	fi
+	expect_rc 0
+	expect_msg "$T/expected"
+	expect_no_group
+	t_end
+done
 
 t_finish
