@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alias.h"
 #include "diag.h"
 #include "relay.h"
 
@@ -95,3 +96,57 @@ diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
 	return 0;
 }
 
+
+/* Each aliases file once: load it, then expand every name so a loop or
+ * an unsupported target is found now rather than when mail arrives. */
+static int
+check_alias_file(const char *path, FILE *out)
+{
+	struct aliases al;
+	struct addr_list res;
+	struct err e;
+	size_t i;
+	int problems = 0;
+
+	alias_init(&al);
+	err_clear(&e);
+	if (alias_load(&al, path, &e) == -1) {
+		fprintf(out, "%s\n", e.msg);
+		alias_free(&al);
+		return 1;
+	}
+	for (i = 0; i < al.n; i++) {
+		if (strcmp(al.v[i].name, "*") == 0)
+			continue;
+		addr_list_init(&res);
+		if (alias_expand(&al, al.v[i].name, NULL, &res, &e) == -1) {
+			fprintf(out, "%s\n", e.msg);
+			problems++;
+		}
+		addr_list_free(&res);
+	}
+	alias_free(&al);
+	return problems;
+}
+
+int
+diag_check_aliases(const struct conf *cf, FILE *out)
+{
+	const char *seen[BOUNDS_HOSTS * 4];
+	int i, j, nseen = 0, problems = 0;
+
+	for (i = 0; i < cf->naccounts; i++) {
+		const char *p = cf->accounts[i].aliases;
+
+		if (p == NULL)
+			continue;
+		for (j = 0; j < nseen && strcmp(seen[j], p) != 0; j++)
+			;
+		if (j < nseen)
+			continue;
+		if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[nseen++] = p;
+		problems += check_alias_file(p, out);
+	}
+	return problems;
+}

@@ -22,4 +22,9 @@ void	 diag_print_plan(const struct account *, const char *why,
 int	 diag_probe(struct account *, const char *why, FILE *trace,
 	    FILE *out, struct err *);
 
+/* --check-config: load every aliases file the accounts name and expand
+ * every alias; print each problem ("file:line: ...") to out. Returns the
+ * number of problems. */
+int	 diag_check_aliases(const struct conf *, FILE *out);
+
 #endif

@@ -16,6 +16,7 @@
 #include "account.h"
 #include "cli.h"
 #include "conf.h"
+#include "diag.h"
 #include "envelope.h"
 #include "err.h"
 #include "hdr.h"
@@ -85,6 +86,10 @@ run_check_config(const struct cli *c)
 	memset(&cf, 0, sizeof(cf));
 	err_clear(&e);
 	rc = load_config(c, &cf, stdout, &e);
+	if (rc == 0 && diag_check_aliases(&cf, stdout) > 0) {
+		e.code = EX_CONFIG;
+		rc = -1;
+	}
 	if (rc == 0) {
 		printf("%s: OK (%d account%s)\n", cf.path, cf.naccounts,
 		    cf.naccounts == 1 ? "" : "s");

@@ -358,6 +358,7 @@ timed() {	# timed CLIENT MSG N
 		cmp -s "$f" "$B/ref-$m" || die "$c: timed $m message $i differs"
 		i=$((i + 1))
 	done
+	# shellcheck disable=SC2046 # median and CPU seconds
 	set -- $(cat "$B/times")
 	put "wall-$c-$m" "$(awk -v t="$1" 'BEGIN { printf "%.1f", t * 1000 }')"
 	put "cpu-$c-$m" "$(awk -v t="$2" 'BEGIN { printf "%.1f", t * 1000 }')"

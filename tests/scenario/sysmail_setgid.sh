@@ -139,6 +139,35 @@ expect_msg "$T/expected"
 expect_no_leak
 t_end
 
+# While the relay stalls the greeting, relaymail's own ids are read from
+# /proc: the group must be gone once config and secrets are read.
+t_begin "setgid copy: system config: group dropped before connecting"
+script <<-'EOS'
+	greeting stall
+EOS
+relay_start implicit
+sys_conf
+msg_default
+setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
+    PATH=/usr/bin:/bin HOME=/nonexistent "$SG/relaymail" rcpt@example.com \
+    <"$T/in" >"$T/stdout" 2>"$T/stderr" &
+rm_pid=$!
+for _ in $(seq 60); do
+	grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
+	sleep 0.05
+done
+grep '^Gid:' "/proc/$rm_pid/status" >"$T/gids" 2>/dev/null
+wait "$rm_pid"
+RC=$?
+expect_rc 75
+if [ ! -s "$T/gids" ]; then
+	fail "could not read relaymail's ids while connected"
+elif tr -s ' \t' '\n\n' <"$T/gids" | grep -qx "$RMGID"; then
+	fail "relaymail held the group while connected: $(cat "$T/gids")"
+fi
+expect_no_mail
+t_end
+
 t_begin "control: the same as nobody without the setgid bit cannot read it"
 relay_start implicit
 sys_conf
