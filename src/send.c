@@ -207,6 +207,20 @@ queue_rest(struct send_ctx *s, const struct account *a,
 	    qid, qidlen, e);
 }
 
+/* The relay's reply to the end of data (kept per accepted recipient;
+ * the session's last reply may be QUIT's 221). */
+static const char *
+final_reply(const struct relay_session *rs, const struct relay_rcpt *rcpt,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rcpt[i].state == RCPT_OK && rcpt[i].reply.text[0] != '\0')
+			return rcpt[i].reply.text;
+	return rs->last.text;
+}
+
 /*
  * One account: open, send, close. rs keeps the session's facts (peer,
  * TLS, AUTH) for the log line even after it is closed. With the queue
@@ -236,8 +250,8 @@ deliver_account(struct send_ctx *s, struct account *a,
 		relay_close(rs);
 		return -1;
 	}
-	log_result(s, a, rs, rc == 0 ? rs->last.text : e->msg,
-	    qid[0] != '\0' ? qid : NULL, rc == 0 ? 0 : e->code);
+	log_result(s, a, rs, rc == 0 ? final_reply(rs, rcpt, s->env.nrcpt) :
+	    e->msg, qid[0] != '\0' ? qid : NULL, rc == 0 ? 0 : e->code);
 	if (rc == 0 && drain && rs->open) {
 		struct err de;
 

@@ -45,6 +45,17 @@ grep -qa 'relay=\[127\.0\.0\.2\]' "$T/log" && fail "log names the dead host"
 expect_fast 2
 t_end
 
+# DESIGN §5: the log line has "the relay's reply and queue id" - the
+# end-of-data reply, not QUIT's 221 that follows it.
+t_begin "the log line carries the end-of-data reply with the queue id"
+relay_start implicit
+fo_conf "127.0.0.2, 127.0.0.1"
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+log_has 'reply="?250 2\.0\.0 Ok: queued as TESTRELAY'
+t_end
+
 t_begin "first host a closed port, under -v the failover is shown"
 relay_start plain
 fo_conf "127.0.0.2, 127.0.0.1"

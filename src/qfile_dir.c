@@ -1,0 +1,158 @@
+/*
+ * qfile_dir.c - the queue directory D (layout in qfile.h, DESIGN §2 and
+ * §7 for the system queue): D, D/msg and D/tmp created with exact modes,
+ * paths inside it, the directory fsync that makes a new or removed name
+ * durable, and the removal of what a crash left in D/tmp.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qfile_int.h"
+
+/* The system queue (DESIGN §2) and its group (DESIGN §7). */
+#define QFILE_SYSTEM_DIR	"/var/spool/relaymail"
+#define QFILE_SYSTEM_GROUP	"relaymail"
+
+int
+qfile_path(char *out, size_t len, const char *dir, const char *sub,
+    const char *name, struct err *e)
+{
+	int n;
+
+	if (name != NULL)
+		n = snprintf(out, len, "%s/%s/%s", dir, sub, name);
+	else
+		n = snprintf(out, len, "%s/%s", dir, sub);
+	if (n < 0 || (size_t)n >= len)
+		return err_set(e, EX_CANTCREAT, "queue: path too long: %s",
+		    dir);
+	return 0;
+}
+
+int
+qfile_dir_fsync(const char *dir, const char *sub, struct err *e)
+{
+	char path[BOUNDS_PATH];
+	int fd, rc;
+
+	if (qfile_path(path, sizeof(path), dir, sub, NULL, e) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return qfile_write_err(e, errno, "cannot open", path);
+	rc = fsync(fd);
+	close(fd);
+	if (rc == -1)
+		return qfile_write_err(e, errno, "cannot fsync", path);
+	return 0;
+}
+
+/* mkdir that sets the exact mode whatever the umask. */
+static int
+mkdir_mode(const char *path, mode_t mode, gid_t gid, struct err *e)
+{
+	if (mkdir(path, 0700) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		return qfile_write_err(e, errno, "cannot create", path);
+	}
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1)
+		return qfile_write_err(e, errno, "cannot chown", path);
+	if (chmod(path, mode) == -1)
+		return qfile_write_err(e, errno, "cannot chmod", path);
+	return 0;
+}
+
+/* Missing parents of the queue directory ($XDG_STATE_HOME/relaymail)
+ * are created private. */
+static int
+mkparents(const char *dir, struct err *e)
+{
+	char path[BOUNDS_PATH];
+	size_t i, len = strlen(dir);
+
+	if (len >= sizeof(path))
+		return err_set(e, EX_CANTCREAT, "queue: path too long");
+	memcpy(path, dir, len + 1);
+	for (i = 1; i < len; i++) {
+		if (path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			path[i] = '/';
+			return qfile_write_err(e, errno, "cannot create", path);
+		}
+		path[i] = '/';
+	}
+	return 0;
+}
+
+int
+qfile_mkdirs(const char *dir, struct err *e)
+{
+	char path[BOUNDS_PATH];
+	struct stat st;
+	struct group *gr;
+	mode_t mode = 0700;
+	gid_t gid = (gid_t)-1;
+
+	if (dir == NULL || dir[0] != '/')
+		return err_set(e, EX_CANTCREAT, "queue: queue_dir must be an "
+		    "absolute path");
+	if (stat(dir, &st) == -1) {
+		/* The system queue is shared through the setgid group:
+		 * 2770 root:relaymail, so files inherit the group. */
+		if (strcmp(dir, QFILE_SYSTEM_DIR) == 0 &&
+		    (gr = getgrnam(QFILE_SYSTEM_GROUP)) != NULL) {
+			mode = 02770;
+			gid = gr->gr_gid;
+		}
+		if (mkparents(dir, e) == -1 ||
+		    mkdir_mode(dir, mode, gid, e) == -1)
+			return -1;
+		if (stat(dir, &st) == -1)
+			return qfile_write_err(e, errno, "cannot stat", dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, EX_CANTCREAT, "queue: %s is not a directory",
+		    dir);
+	/* msg/ and tmp/ get the queue directory's own mode. */
+	mode = st.st_mode & 07777;
+	if (qfile_path(path, sizeof(path), dir, "msg", NULL, e) == -1 ||
+	    mkdir_mode(path, mode, (gid_t)-1, e) == -1)
+		return -1;
+	if (qfile_path(path, sizeof(path), dir, "tmp", NULL, e) == -1 ||
+	    mkdir_mode(path, mode, (gid_t)-1, e) == -1)
+		return -1;
+	return 0;
+}
+
+void
+qfile_clean_tmp(const char *dir, time_t now, long max_age)
+{
+	char path[BOUNDS_PATH];
+	struct dirent *de;
+	struct stat st;
+	struct err e;
+	DIR *d;
+
+	if (qfile_path(path, sizeof(path), dir, "tmp", NULL, &e) == -1 ||
+	    (d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		if ((long long)now - (long long)st.st_mtime > max_age)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
