@@ -6,11 +6,12 @@
  * that no line of the message reads as the end of data; the state
  * (beginning of a line) is kept across blocks. The stored message is
  * already canonical (CRLF, see msg.c), so nothing else is changed.
- * Output goes out in blocks of EM_BLOCK, never line by line.
+ * Output goes out in blocks of EM_BLOCK (blockbuf.c), never line by line.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "blockbuf.h"
 #include "msg.h"
 
 #define EM_READ		65536	/* spool read size */
@@ -30,33 +31,9 @@ msg_size(const struct msg *m)
 
 struct emitter {
 	char		 buf[EM_BLOCK];
-	size_t		 len;
+	struct blockbuf	 out;		/* into buf */
 	int		 bol, stuff;
-	msg_write_fn	 fn;
-	void		*ctx;
 };
-
-static int
-em_raw(struct emitter *w, const char *p, size_t n, struct err *e)
-{
-	size_t k;
-
-	while (n > 0) {
-		k = sizeof(w->buf) - w->len;
-		if (k > n)
-			k = n;
-		memcpy(w->buf + w->len, p, k);
-		w->len += k;
-		p += k;
-		n -= k;
-		if (w->len == sizeof(w->buf)) {
-			if (w->fn(w->ctx, w->buf, w->len, e) == -1)
-				return -1;
-			w->len = 0;
-		}
-	}
-	return 0;
-}
 
 /* Copy with dot-stuffing; bol survives between calls and blocks. */
 static int
@@ -67,11 +44,11 @@ em_put(struct emitter *w, const char *p, size_t n, struct err *e)
 
 	while (n > 0) {
 		if (w->stuff && w->bol && *p == '.' &&
-		    em_raw(w, ".", 1, e) == -1)
+		    blockbuf_put(&w->out, ".", 1, e) == -1)
 			return -1;
 		nl = memchr(p, '\n', n);
 		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
-		if (em_raw(w, p, k, e) == -1)
+		if (blockbuf_put(&w->out, p, k, e) == -1)
 			return -1;
 		w->bol = nl != NULL;
 		p += k;
@@ -105,9 +82,7 @@ emit_all(struct msg *m, struct emitter *w, char *rbuf, struct err *e)
 			return -1;
 	if (n == -1)
 		return -1;
-	if (w->len > 0 && w->fn(w->ctx, w->buf, w->len, e) == -1)
-		return -1;
-	return 0;
+	return blockbuf_flush(&w->out, e);
 }
 
 int
@@ -124,11 +99,9 @@ msg_emit(struct msg *m, int flags, msg_write_fn fn, void *ctx, struct err *e)
 		free(rbuf);
 		return err_set(e, EX_OSERR, "out of memory");
 	}
-	w->len = 0;
+	blockbuf_init(&w->out, w->buf, sizeof(w->buf), fn, ctx);
 	w->bol = 1;
 	w->stuff = (flags & MSG_EMIT_DOTSTUFF) != 0;
-	w->fn = fn;
-	w->ctx = ctx;
 	r = emit_all(m, w, rbuf, e);
 	free(w);
 	free(rbuf);

@@ -16,53 +16,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "blockbuf.h"
 #include "notice.h"
-
-/* Output is collected in blocks so write_fn sees few large writes. */
-struct nout {
-	msg_write_fn	 fn;
-	void		*ctx;
-	char		 buf[BOUNDS_IO_BLOCK];
-	size_t		 len;
-};
-
-static int
-nflush(struct nout *o, struct err *e)
-{
-	int rc = 0;
-
-	if (o->len > 0)
-		rc = o->fn(o->ctx, o->buf, o->len, e);
-	o->len = 0;
-	return rc;
-}
-
-static int
-nbytes(struct nout *o, const char *p, size_t len, struct err *e)
-{
-	size_t n;
-
-	while (len > 0) {
-		if (o->len == sizeof(o->buf) && nflush(o, e) == -1)
-			return -1;
-		n = sizeof(o->buf) - o->len;
-		if (n > len)
-			n = len;
-		memcpy(o->buf + o->len, p, n);
-		o->len += n;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* One line of at most 998 octets (RFC 5322 §2.1.1) plus CRLF. */
 static int
-nline(struct nout *o, struct err *e, const char *fmt, ...)
+nline(struct blockbuf *o, struct err *e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
-nline(struct nout *o, struct err *e, const char *fmt, ...)
+nline(struct blockbuf *o, struct err *e, const char *fmt, ...)
 {
 	char line[BOUNDS_LINE + 3];
 	va_list ap;
@@ -75,7 +38,7 @@ nline(struct nout *o, struct err *e, const char *fmt, ...)
 		return err_set(e, EX_DATAERR, "notice: line too long");
 	line[n++] = '\r';
 	line[n++] = '\n';
-	return nbytes(o, line, (size_t)n, e);
+	return blockbuf_put(o, line, (size_t)n, e);
 }
 
 void
@@ -144,7 +107,7 @@ smtp_reply(const char *r)
 }
 
 static int
-write_headers(struct nout *o, const struct notice_info *ni, struct err *e)
+write_headers(struct blockbuf *o, const struct notice_info *ni, struct err *e)
 {
 	char date[64];
 
@@ -170,7 +133,7 @@ write_headers(struct nout *o, const struct notice_info *ni, struct err *e)
 }
 
 static int
-write_human(struct nout *o, const struct notice_info *ni, struct err *e)
+write_human(struct blockbuf *o, const struct notice_info *ni, struct err *e)
 {
 	char date[64];
 	size_t i;
@@ -200,7 +163,7 @@ write_human(struct nout *o, const struct notice_info *ni, struct err *e)
 
 /* RFC 3464 §2.2 (per-message) and §2.3 (per-recipient) fields. */
 static int
-write_status(struct nout *o, const struct notice_info *ni, struct err *e)
+write_status(struct blockbuf *o, const struct notice_info *ni, struct err *e)
 {
 	char date[64], now[64], status[16];
 	const struct notice_rcpt *r;
@@ -234,7 +197,7 @@ write_status(struct nout *o, const struct notice_info *ni, struct err *e)
 }
 
 static int
-write_orig(struct nout *o, const struct notice_info *ni, struct err *e)
+write_orig(struct blockbuf *o, const struct notice_info *ni, struct err *e)
 {
 	size_t i;
 
@@ -246,10 +209,10 @@ write_orig(struct nout *o, const struct notice_info *ni, struct err *e)
 	for (i = 0; ni->hdrs != NULL && i < ni->hdrs->n; i++) {
 		const struct hdr *h = &ni->hdrs->v[i];
 
-		if (nbytes(o, h->name, strlen(h->name), e) == -1 ||
-		    nbytes(o, ":", 1, e) == -1 ||
-		    nbytes(o, h->value, strlen(h->value), e) == -1 ||
-		    nbytes(o, "\r\n", 2, e) == -1)
+		if (blockbuf_put(o, h->name, strlen(h->name), e) == -1 ||
+		    blockbuf_put(o, ":", 1, e) == -1 ||
+		    blockbuf_put(o, h->value, strlen(h->value), e) == -1 ||
+		    blockbuf_put(o, "\r\n", 2, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -259,12 +222,11 @@ int
 notice_write(const struct notice_info *ni, msg_write_fn fn, void *ctx,
     struct err *e)
 {
-	struct nout o;
-	char bnd[128];
+	char buf[BOUNDS_IO_BLOCK], bnd[128];
+	struct blockbuf o;
 
-	o.fn = fn;
-	o.ctx = ctx;
-	o.len = 0;
+	/* Collected in blocks so write_fn sees few large writes. */
+	blockbuf_init(&o, buf, sizeof(buf), fn, ctx);
 	/* RFC 2046 §5.1.1: at most 70 characters; id and time make it
 	 * unique, and nothing in the parts starts with it. */
 	snprintf(bnd, sizeof(bnd), "relaymail-%s-%lld", ni->id, ni->now);
@@ -279,5 +241,5 @@ notice_write(const struct notice_info *ni, msg_write_fn fn, void *ctx,
 	    nline(&o, e, "%s", "") == -1 ||
 	    nline(&o, e, "--%s--", bnd) == -1)
 		return -1;
-	return nflush(&o, e);
+	return blockbuf_flush(&o, e);
 }

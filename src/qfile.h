@@ -91,7 +91,7 @@ int	 qfile_write_header(int fd, const struct qfile *, struct err *);
  * offset untouched); sets msg_offset and msg_size. */
 int	 qfile_parse(int fd, struct qfile *, struct err *);
 
-/* Create D, D/msg and D/tmp when missing (see queue.c for modes). */
+/* Create D, D/msg and D/tmp when missing (modes in qfile_dir.c). */
 int	 qfile_mkdirs(const char *dir, struct err *);
 /* Path of D/msg/ID or D/tmp/NAME. EX_CANTCREAT when too long. */
 int	 qfile_path(char *out, size_t len, const char *dir, const char *sub,

@@ -68,24 +68,40 @@ t_begin() {
 
 script() { cat >"$T/script"; }
 
-# relay_start MODE [testrelay args]; CERT=name picks $CERTS/name.pem.
-relay_start() {
-	local mode=$1 i
-	shift
-	[ -f "$T/script" ] || : >"$T/script"
-	RELAY_MODE=$mode
-	"$TESTRELAY" -M "$mode" -p "$T/port" -t "$T/transcript" -m "$T/msg" \
-	    -s "$T/script" -x "$T/leak" -c "$CERTS/${CERT:-server}.pem" \
-	    -k "$CERTS/${CERT:-server}-key.pem" -u "$TUSER" -w "$PASSWORD" \
-	    -L "${RELAY_LIFETIME:-30}" -d "${DRIP_MS:-300}" "$@" \
-	    2>"$T/relay.err" &
-	RELAY_PID=$!
-	echo "$RELAY_PID" >>"$GROUPDIR/pids"
+# wait_port FILE: waits (up to 5 s) for a testrelay to write its port to
+# FILE and prints it (nothing when it never did).
+wait_port() {
+	local i
 	for i in $(seq 100); do
-		[ -s "$T/port" ] && break
+		[ -s "$1" ] && break
 		sleep 0.05
 	done
-	RELAY_PORT=$(cat "$T/port" 2>/dev/null)
+	cat "$1" 2>/dev/null
+}
+
+# relay_spawn DIR SCRIPT MODE [testrelay args]: a testrelay keeping its
+# files (port, transcript, msg, leak, relay.err) in DIR, killed at exit;
+# sets SPAWN_PID and SPAWN_PORT. CERT=name picks $CERTS/name.pem.
+relay_spawn() {
+	local d=$1 s=$2 mode=$3
+	shift 3
+	[ -f "$s" ] || : >"$s"
+	"$TESTRELAY" -M "$mode" -p "$d/port" -t "$d/transcript" -m "$d/msg" \
+	    -s "$s" -x "$d/leak" -c "$CERTS/${CERT:-server}.pem" \
+	    -k "$CERTS/${CERT:-server}-key.pem" -u "$TUSER" -w "$PASSWORD" \
+	    -L "${RELAY_LIFETIME:-30}" -d "${DRIP_MS:-300}" "$@" \
+	    2>"$d/relay.err" &
+	SPAWN_PID=$!
+	echo "$SPAWN_PID" >>"$GROUPDIR/pids"
+	SPAWN_PORT=$(wait_port "$d/port")
+}
+
+# relay_start MODE [testrelay args]: the case's relay, files in $T.
+relay_start() {
+	RELAY_MODE=$1
+	relay_spawn "$T" "$T/script" "$@"
+	RELAY_PID=$SPAWN_PID
+	RELAY_PORT=$SPAWN_PORT
 	[ -n "$RELAY_PORT" ] || fail "testrelay did not start: $(cat "$T/relay.err")"
 }
 

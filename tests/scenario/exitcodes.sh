@@ -95,17 +95,22 @@ expect_rc 68
 expect_no_connect
 t_end
 
+# A reply the relay gives to MAIL: the exit code, the reply's text on
+# stderr and no message.
+mail_case() {	# title, testrelay reply, exit, stderr RE
+	t_begin "$1"
+	echo "mail $2" | script
+	relay_start implicit
+	send rcpt@example.com
+	expect_rc "$3"
+	expect_err "$4"
+	expect_no_msg
+	t_end
+}
+
 # 69: permanent refusal of the sender.
-t_begin "69 EX_UNAVAILABLE: 550 to MAIL"
-script <<-'EOS'
-	mail 550 5.7.1 sender rejected by policy
-EOS
-relay_start implicit
-send rcpt@example.com
-expect_rc 69
-expect_err 'sender rejected by policy'
-expect_no_msg
-t_end
+mail_case "69 EX_UNAVAILABLE: 550 to MAIL" \
+    "550 5.7.1 sender rejected by policy" 69 'sender rejected by policy'
 
 t_skip "70 EX_SOFTWARE" "an internal error cannot be provoked from outside"
 t_skip "71 EX_OSERR" "needs fork/malloc failure injection"
@@ -122,16 +127,8 @@ expect_no_connect
 t_end
 
 # 75: temporary failures.
-t_begin "75 EX_TEMPFAIL: 451 to MAIL"
-script <<-'EOS'
-	mail 451 4.3.0 try again later
-EOS
-relay_start implicit
-send rcpt@example.com
-expect_rc 75
-expect_err 'try again later'
-expect_no_msg
-t_end
+mail_case "75 EX_TEMPFAIL: 451 to MAIL" "451 4.3.0 try again later" 75 \
+    'try again later'
 
 t_begin "75 EX_TEMPFAIL: connection refused"
 relay_start implicit
@@ -143,35 +140,18 @@ expect_rc 75
 t_end
 
 # 76: the server broke the protocol.
-t_begin "76 EX_PROTOCOL: garbage greeting"
-script <<-'EOS'
-	greeting garbage
-EOS
-relay_start implicit
-send rcpt@example.com
-expect_rc 76
-expect_no_mail
-t_end
-
-t_begin "76 EX_PROTOCOL: over-long reply line"
-script <<-'EOS'
-	ehlo oversize
-EOS
-relay_start implicit
-send rcpt@example.com
-expect_rc 76
-expect_no_mail
-t_end
-
-t_begin "76 EX_PROTOCOL: too many reply lines"
-script <<-'EOS'
-	ehlo toomany
-EOS
-relay_start implicit
-send rcpt@example.com
-expect_rc 76
-expect_no_mail
-t_end
+protocol_case() {	# title, testrelay script line
+	t_begin "76 EX_PROTOCOL: $1"
+	echo "$2" | script
+	relay_start implicit
+	send rcpt@example.com
+	expect_rc 76
+	expect_no_mail
+	t_end
+}
+protocol_case "garbage greeting" "greeting garbage"
+protocol_case "over-long reply line" "ehlo oversize"
+protocol_case "too many reply lines" "ehlo toomany"
 
 # 77: the relay checks the password for real (PLAIN) and says 535.
 t_begin "77 EX_NOPERM: wrong password gets 535"

@@ -31,6 +31,13 @@ relay_keys() {
 	printf 'timeout = 2\nqueue = never\nqueue_dir = %s\n' "$T/queue"
 }
 
+# names_head: a config's first lines up to its default account [main],
+# with maildomain = host.example and aliases = $T/aliases in [defaults].
+names_head() {
+	printf 'default = main\n[defaults]\nmaildomain = host.example\n'
+	printf 'aliases = %s\n[main]\n' "$T/aliases"
+}
+
 # last_wins: "key = value" lines from stdin, a later key replacing an
 # earlier one in its place (one section's keys, each once).
 last_wins() {
@@ -43,22 +50,10 @@ last_wins() {
 
 # relay2_start MODE [testrelay args]: a second relay; script in $T/script2.
 relay2_start() {
-	local mode=$1 i
-	shift
 	mkdir -p "$T/r2"
-	[ -f "$T/script2" ] || : >"$T/script2"
-	"$TESTRELAY" -M "$mode" -p "$T/r2/port" -t "$T/r2/transcript" \
-	    -m "$T/r2/msg" -s "$T/script2" -x "$T/r2/leak" \
-	    -c "$CERTS/server.pem" -k "$CERTS/server-key.pem" -u "$TUSER" \
-	    -w "$PASSWORD" -L "${RELAY_LIFETIME:-30}" "$@" \
-	    2>"$T/r2/relay.err" &
-	RELAY2_PID=$!
-	echo "$RELAY2_PID" >>"$GROUPDIR/pids"
-	for i in $(seq 100); do
-		[ -s "$T/r2/port" ] && break
-		sleep 0.05
-	done
-	RELAY2_PORT=$(cat "$T/r2/port" 2>/dev/null)
+	relay_spawn "$T/r2" "$T/script2" "$@"
+	RELAY2_PID=$SPAWN_PID
+	RELAY2_PORT=$SPAWN_PORT
 	[ -n "$RELAY2_PORT" ] ||
 	    fail "second testrelay did not start: $(cat "$T/r2/relay.err")"
 }
@@ -78,18 +73,14 @@ s_end() {
 # dead_port: a loopback TCP port nothing listens on (a relay that was
 # started and stopped; the kernel answers RST to connections there).
 dead_port() {
-	local d=$T/dead i
+	local d=$T/dead pid
 	mkdir -p "$d"
 	"$TESTRELAY" -M plain -p "$d/port" -t "$d/tr" -m "$d/msg" -L 5 \
 	    2>/dev/null &
-	i=$!
-	for _ in $(seq 100); do
-		[ -s "$d/port" ] && break
-		sleep 0.05
-	done
-	kill "$i" 2>/dev/null
-	wait "$i" 2>/dev/null
-	cat "$d/port"
+	pid=$!
+	wait_port "$d/port"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 }
 
 # expect_hdr RE: the message the relay received has a header line

@@ -5,35 +5,10 @@
 # successful session, and a queue that cannot be written never claims the
 # message.
 . "$(dirname "$0")/../lib.sh"
-
-# A loopback port with nothing listening (connection refused).
-dead_port() {
-	local p
-	for p in 9 1 7 13 19 37; do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo 9
-}
-
-qcount() { find "$T/queue/msg" -type f 2>/dev/null | wc -l; }
-expect_queued() {
-	[ "$(qcount)" = "$1" ] || fail "queue holds $(qcount) messages, want $1"
-}
-qrun() {
-	timeout 120 "$RELAYMAIL" -C "$T/config" "$@" >"$T/q.out" 2>"$T/q.err"
-	QRC=$?
-}
-mailq() {
-	"$RELAYMAIL" -C "$T/config" -bp >"$T/mailq" 2>&1
-}
-# Point the config at a (new) relay, keeping everything else.
-repoint() { sed -i "s/^port = .*/port = $RELAY_PORT/" "$T/config"; }
+. "$(dirname "$0")/lib-queue.sh"
 
 t_begin "relay down: exit 0, queued, said so, listed by -bp"
-conf queue=on-failure port="$(dead_port)"
+conf_down
 send rcpt@example.com
 expect_rc 0
 expect_queued 1
@@ -44,14 +19,11 @@ grep -qi "refused" "$T/mailq" || fail "mailq lacks the last error"
 t_end
 
 t_begin "relay back: -q --force delivers the same bytes, queue empty"
-conf queue=on-failure port="$(dead_port)"
+conf_down
 send rcpt@example.com
 expect_rc 0
-relay_start plain
-repoint
-qrun -q --force
+relay_back
 [ "$QRC" = 0 ] || fail "-q exit $QRC: $(cat "$T/q.err")"
-relay_settle
 expect_msg "$T/expected"
 expect_tr '^C: RCPT TO:<rcpt@example.com>'
 expect_queued 0
@@ -60,7 +32,7 @@ grep -q "Mail queue is empty" "$T/mailq" || fail "mailq: $(cat "$T/mailq")"
 t_end
 
 t_begin "-q without --force waits for the retry time"
-conf queue=on-failure port="$(dead_port)"
+conf_down
 send rcpt@example.com
 relay_start plain
 repoint
@@ -153,7 +125,7 @@ expect_tr '^C: RCPT TO:<second@example.com>'
 t_end
 
 t_begin "--queue-delete removes one message; unknown id fails"
-conf queue=on-failure port="$(dead_port)"
+conf_down
 send rcpt@example.com
 id=$(ls "$T/queue/msg" | head -1)
 qrun --queue-delete "$id"
@@ -168,7 +140,7 @@ t_end
 t_begin "unwritable queue directory: non-zero exit, nothing claimed"
 # A regular file where a directory must be: fails for root too.
 : >"$T/notadir"
-conf queue=on-failure port="$(dead_port)" queue_dir="$T/notadir/queue"
+conf_down queue_dir="$T/notadir/queue"
 send rcpt@example.com
 [ "$RC" = 73 ] || [ "$RC" = 75 ] || fail "exit $RC, want 73 or 75"
 grep -qi "queued as" "$T/stderr" && fail "claims it queued"
@@ -185,7 +157,7 @@ full_disk_case() {
 		t_skip "full disk" "cannot mount tmpfs here"
 		return
 	fi
-	conf queue=on-failure port="$(dead_port)" queue_dir="$T/small/queue"
+	conf_down queue_dir="$T/small/queue"
 	{
 		printf 'Subject: big\n\n'
 		head -c 300000 /dev/zero | tr '\0' 'x' | fold -w 70

@@ -3,20 +3,9 @@
 # down all exit 0 and queue; then overlapping queue runs deliver every
 # message exactly once (one lock per message, nothing global).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-queue.sh"
 
 N=${QUEUE_SENDERS:-100}
-
-dead_port() {
-	local p
-	for p in 9 1 7 13 19 37; do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo 9
-}
-qcount() { find "$T/queue/msg" -type f 2>/dev/null | wc -l; }
 
 # The message of sender i, with an id the relay's copies are counted by.
 make_msg() {
@@ -25,7 +14,7 @@ make_msg() {
 }
 
 t_begin "$N concurrent senders, relay down: all exit 0 and queue"
-conf queue=on-failure port="$(dead_port)" timeout=30
+conf_down timeout=30
 msg_default
 pids=()
 for i in $(seq "$N"); do

@@ -4,26 +4,8 @@
 # sender (never a notice), notify = ADDR / none, and a notice that cannot
 # be delivered (logged and dropped, never bounced).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-queue.sh"
 
-dead_port() {
-	local p
-	for p in 9 1 7 13 19 37; do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	echo 9
-}
-qcount() { find "$T/queue/msg" -type f 2>/dev/null | wc -l; }
-expect_queued() {
-	[ "$(qcount)" = "$1" ] || fail "queue holds $(qcount) messages, want $1"
-}
-qrun() {
-	timeout 120 "$RELAYMAIL" -C "$T/config" "$@" >"$T/q.out" 2>"$T/q.err"
-	QRC=$?
-}
-repoint() { sed -i "s/^port = .*/port = $RELAY_PORT/" "$T/config"; }
 # Messages the relay received (msg, msg.2, ...) with the null sender.
 notices() { grep -l '^Content-Type: multipart/report' "$T"/msg* 2>/dev/null; }
 # n_rcpt ADDR: how many RCPT TO the relay got for ADDR, over all runs.
@@ -76,29 +58,23 @@ expect_tr '^C: RCPT TO:<sender@example.com>'
 t_end
 
 t_begin "5xx during a queue run: notice to the sender, queue empty"
-conf queue=on-failure port="$(dead_port)"
+conf_down
 send gone@example.com
 expect_rc 0
 echo "rcpt:<gone@example.com> 550 5.1.1 gone" | script
-relay_start plain
-repoint
-qrun -q --force
-relay_settle
+relay_back
 expect_queued 0
 [ "$(notices | wc -l)" = 1 ] || fail "no notice"
 expect_tr '^C: MAIL FROM:<>'
 t_end
 
 t_begin "expiry: after queue_lifetime a notice goes out"
-conf queue=on-failure port="$(dead_port)" queue_lifetime=1s
+conf_down queue_lifetime=1s
 send slow@example.com
 expect_rc 0
 sleep 2
 echo "rcpt:<slow@example.com> 451 4.2.1 still busy" | script
-relay_start plain
-repoint
-qrun -q --force
-relay_settle
+relay_back
 expect_queued 0
 f=$(notices | head -1)
 [ -n "$f" ] || fail "no notice"
@@ -109,14 +85,11 @@ f=$(notices | head -1)
 t_end
 
 t_begin "null sender: no notice ever"
-conf queue=on-failure port="$(dead_port)" log="file:$T/log"
+conf_down log="file:$T/log"
 send -f '<>' gone@example.com
 expect_rc 0
 echo "rcpt 550 5.1.1 gone" | script
-relay_start plain -n 2
-repoint
-qrun -q --force
-relay_settle
+relay_back -n 2
 expect_queued 0
 [ "$(grep -c '^C: MAIL FROM' "$T/transcript")" = 1 ] ||
     fail "more than the one transaction"
@@ -125,40 +98,31 @@ grep -q "no notice (null sender)" "$T/log" || fail "not logged"
 t_end
 
 t_begin "notify = ADDR gets the notice; notify = none only logs"
-conf queue=on-failure port="$(dead_port)" notify=postmaster@example.com \
+conf_down notify=postmaster@example.com \
     log="file:$T/log"
 send gone@example.com
 echo "rcpt:<gone@example.com> 550 5.1.1 gone" | script
-relay_start plain
-repoint
-qrun -q --force
-relay_settle
+relay_back
 expect_tr '^C: RCPT TO:<postmaster@example.com>'
 expect_no_tr '^C: RCPT TO:<sender@example.com>'
 keep_relay 1
 sed -i -e 's/^notify = .*/notify = none/' \
     -e "s/^port = .*/port = $(dead_port)/" "$T/config"
 send gone@example.com
-relay_start plain
-repoint
-qrun -q --force
-relay_settle
+relay_back
 expect_queued 0
 expect_no_tr '^C: MAIL FROM:<>'
 grep -q "notify = none" "$T/log" || fail "notify=none not logged"
 t_end
 
 t_begin "an undeliverable notice is logged and dropped, never bounced"
-conf queue=on-failure port="$(dead_port)" log="file:$T/log"
+conf_down log="file:$T/log"
 send gone@example.com
 script <<'EOF'
 rcpt:<gone@example.com> 550 5.1.1 gone
 rcpt:<sender@example.com> 550 5.1.1 sender unknown too
 EOF
-relay_start plain
-repoint
-qrun -q --force
-relay_settle
+relay_back
 expect_queued 0
 [ "$(grep -c '^C: MAIL FROM:<>' "$T/transcript")" = 1 ] ||
     fail "not exactly one notice attempt"

@@ -234,11 +234,7 @@ t_end
 names_conf() {
 	printf '%s\n' "$@" >"$T/aliases"
 	mconf <<-EOF
-	default = main
-	[defaults]
-	maildomain = host.example
-	aliases = $T/aliases
-	[main]
+	$(names_head)
 	$(relay_keys)
 	from = main@example.com
 	EOF

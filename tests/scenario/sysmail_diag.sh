@@ -10,11 +10,7 @@
 diag_conf() {
 	printf 'root: admin@x.example\n' >"$T/aliases"
 	mconf <<-EOF
-	default = main
-	[defaults]
-	maildomain = host.example
-	aliases = $T/aliases
-	[main]
+	$(names_head)
 	$({ relay_keys; printf 'host = 127.0.0.1, localhost\n';
 	    printf 'from = main@example.com\nfallback = work\n';
 	    printf '%s\n' "$@"; } | last_wins)

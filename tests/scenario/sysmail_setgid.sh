@@ -36,25 +36,7 @@ skip_all() {
 	    "a user's password_command runs without the group"; do
 		t_skip "$c" "$1"
 	done
-	for how in -C RELAYMAIL_CONFIG; do
-	t_begin "setgid copy: $how naming the user's own config: no group held"
-	relay_start implicit
-	sys_conf
-	user_home
-	cp -p "$HOMEDIR/.config/relaymail/config" "$HOMEDIR/named.conf"
-	if [ "$how" = -C ]; then
-		as_nobody -- -C "$HOMEDIR/named.conf" rcpt@example.com
-	else
-		as_nobody "RELAYMAIL_CONFIG=$HOMEDIR/named.conf" -- \
-		    rcpt@example.com
-	fi
-	expect_rc 0
-	expect_msg "$T/expected"
-	expect_no_group
-	t_end
-done
-
-t_finish
+	t_finish
 }
 
 [ "$(id -u)" = 0 ] || skip_all "not root"
@@ -121,6 +103,14 @@ as_nobody() {
 	relay_settle
 }
 
+# sg_begin TITLE [MODE]: a case with an implicit-TLS relay and the system
+# config for it (mode MODE, default 0640).
+sg_begin() {
+	t_begin "$1"
+	relay_start implicit
+	sys_conf "${@:2}"
+}
+
 expect_rc_in() {	# codes...
 	local c
 	for c in "$@"; do
@@ -129,9 +119,7 @@ expect_rc_in() {	# codes...
 	fail "exit $RC, want one of $* ($(head -c 300 "$T/stderr" | tr '\n' ' '))"
 }
 
-t_begin "setgid copy: nobody delivers with AUTH through a 0640 root:relaymail system config"
-relay_start implicit
-sys_conf
+sg_begin "setgid copy: nobody delivers with AUTH through a 0640 root:relaymail system config"
 as_nobody -- rcpt@example.com
 expect_rc 0
 expect_tr '^--- auth ok'
@@ -168,27 +156,21 @@ fi
 expect_no_mail
 t_end
 
-t_begin "control: the same as nobody without the setgid bit cannot read it"
-relay_start implicit
-sys_conf
+sg_begin "control: the same as nobody without the setgid bit cannot read it"
 BIN=$SG/relaymail-plain as_nobody -- rcpt@example.com
 expect_rc_in 66 78
 expect_no_connect
 expect_no_msg
 t_end
 
-t_begin "setgid copy: --probe as nobody works (group kept for the config)"
-relay_start implicit
-sys_conf
+sg_begin "setgid copy: --probe as nobody works (group kept for the config)"
 as_nobody -- --probe
 expect_rc 0
 expect_out '^AUTH: PLAIN'
 expect_no_mail
 t_end
 
-t_begin "setgid copy: a system config readable by others (0644) is refused -> 78"
-relay_start implicit
-sys_conf 644
+sg_begin "setgid copy: a system config readable by others (0644) is refused -> 78" 644
 as_nobody -- rcpt@example.com
 expect_rc 78
 expect_no_connect
@@ -198,9 +180,7 @@ t_end
 copy_case() {	# title, as_nobody args...
 	local title=$1
 	shift
-	t_begin "setgid copy: $title drops the group first: cannot read -> 66/78, nothing sent"
-	relay_start implicit
-	sys_conf
+	sg_begin "setgid copy: $title drops the group first: cannot read -> 66/78, nothing sent"
 	cp "$SYSCONF" "$SG/copy.conf"
 	chown root:relaymail "$SG/copy.conf"
 	chmod 640 "$SG/copy.conf"
@@ -263,9 +243,7 @@ expect_no_group() {
 	    fail "relaymail group held: $(tr '\n\t' '  ' <"$HOMEDIR/ids")"
 }
 
-t_begin "setgid copy: a user's ~/.config config and password_command run without the group"
-relay_start implicit
-sys_conf
+sg_begin "setgid copy: a user's ~/.config config and password_command run without the group"
 user_home
 as_nobody "HOME=$HOMEDIR" -- rcpt@example.com
 expect_rc 0
@@ -274,9 +252,7 @@ expect_msg "$T/expected"
 expect_no_group
 t_end
 
-t_begin "setgid copy: XDG_CONFIG_HOME config likewise runs without the group"
-relay_start implicit
-sys_conf
+sg_begin "setgid copy: XDG_CONFIG_HOME config likewise runs without the group"
 user_home
 as_nobody "HOME=/nonexistent" "XDG_CONFIG_HOME=$HOMEDIR/.config" -- \
     rcpt@example.com
@@ -286,9 +262,7 @@ expect_no_group
 t_end
 
 for how in -C RELAYMAIL_CONFIG; do
-	t_begin "setgid copy: $how naming the user's own config: no group held"
-	relay_start implicit
-	sys_conf
+	sg_begin "setgid copy: $how naming the user's own config: no group held"
 	user_home
 	cp -p "$HOMEDIR/.config/relaymail/config" "$HOMEDIR/named.conf"
 	if [ "$how" = -C ]; then
