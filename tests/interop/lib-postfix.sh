@@ -422,6 +422,18 @@ rm_need_binary() {
 	fi
 }
 
+rm_setup() {
+	# rm_setup [PROG...]: the start of every test-*.sh: SKIP unless
+	# Postfix and its tools (and PROG...) are here, FAIL without a built
+	# relaymail, then the private instance, with the scratch directory
+	# T=$PF_DIR/t for the test's files.
+	pf_skip_unless postfix saslpasswd2 certtool perl "$@"
+	rm_need_binary
+	pf_start || { echo "FAIL: private postfix starts"; exit 1; }
+	T=$PF_DIR/t
+	mkdir -p "$T"
+}
+
 rm_conf() {
 	# rm_conf FILE implicit|starttls [KEY=VALUE ...]: writes a 0600
 	# relaymail config with one account "pf" for the private instance.
@@ -469,6 +481,21 @@ rm_kv_set() {
 	k=${2%%=*}
 	printf '%s\n' "$1" | grep -v "^$k="
 	printf '%s\n' "$2"
+}
+
+rm_fetch() {
+	# rm_fetch ADDR REGEX FAILTEXT [FILE...]: waits for the message to
+	# ADDR with a line matching REGEX; sets got (its path), rp (its
+	# Return-Path) and from (its From). None in 20 s: rm_fail FAILTEXT
+	# FILE... and false.
+	got=$(pf_wait_match "$1" "$2" 20)
+	if [ -z "$got" ]; then
+		shift 2
+		rm_fail "$@"
+		return 1
+	fi
+	rp=$(rm_header "$got" Return-Path)
+	from=$(rm_header "$got" From)
 }
 
 rm_strip_trace() {

@@ -10,11 +10,7 @@
 # those of the installed Debian cron binary and of cronie's do_command.c.
 . "$(dirname "$0")/lib-postfix.sh"
 
-pf_skip_unless postfix saslpasswd2 certtool perl
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
-mkdir -p "$T"
+rm_setup
 ADMIN=admin@$PF_DOMAIN
 OPS=ops@$PF_DOMAIN
 QROOT=root@$PF_HOSTDOMAIN
@@ -76,13 +72,8 @@ check_delivered() {
 	addr=$2
 	tag=$3
 	shift 3
-	got=$(pf_wait_match "$addr" "^Subject: Cron <root@$HOST> $tag\$" 20)
-	if [ -z "$got" ]; then
-		rm_fail "$c: $addr did not get the cron message" "$T/$c.out"
-		return 1
-	fi
-	rp=$(rm_header "$got" Return-Path)
-	from=$(rm_header "$got" From)
+	rm_fetch "$addr" "^Subject: Cron <root@$HOST> $tag\$" \
+	    "$c: $addr did not get the cron message" "$T/$c.out" || return 1
 	to=$(rm_header "$got" To | tr ',' '\n' | sed 's/^ *//; s/ *$//' |
 	    sort | tr '\n' ' ')
 	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
@@ -101,41 +92,37 @@ check_delivered() {
 	return 1
 }
 
-# Debian cron, MAILTO unset: the job owner, root.
-c=debian-root
-debian_msg root "echo one" |
-    "$RM" -C "$CONF" -FCronDaemon -i -B8BITMIME -oem root > "$T/$c.out" 2>&1
-rc=$?
-if [ $rc = 0 ]; then
-	check_delivered $c "$ADMIN" "echo one" "$QROOT"
-else
+cron_send() {
+	# cron_send CASE MSGFUNC TO TAG ARGS...: MSGFUNC's message (To: TO,
+	# for the job TAG) piped into `relaymail ARGS` as cron does; false
+	# (and the case failed) unless it exits 0.
+	c=$1
+	msgf=$2
+	mto=$3
+	mtag=$4
+	shift 4
+	"$msgf" "$mto" "$mtag" | "$RM" -C "$CONF" -FCronDaemon "$@" \
+	    > "$T/$c.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] && return 0
 	rm_fail "$c: exit $rc, want 0" "$T/$c.out"
-fi
+	return 1
+}
+
+# Debian cron, MAILTO unset: the job owner, root.
+cron_send debian-root debian_msg root "echo one" -i -B8BITMIME -oem root &&
+    check_delivered $c "$ADMIN" "echo one" "$QROOT"
 
 # Debian cron, MAILTO="root,ops@example.test": one argument, a comma list.
-c=debian-mailto-list
-debian_msg "root,$OPS" "echo two" |
-    "$RM" -C "$CONF" -FCronDaemon -i -B8BITMIME -oem "root,$OPS" \
-    > "$T/$c.out" 2>&1
-rc=$?
-if [ $rc = 0 ]; then
-	check_delivered $c "$ADMIN" "echo two" "$QROOT" "$OPS" &&
-	    check_delivered $c "$OPS" "echo two" "$QROOT" "$OPS"
-else
-	rm_fail "$c: exit $rc, want 0" "$T/$c.out"
-fi
+cron_send debian-mailto-list debian_msg "root,$OPS" "echo two" \
+    -i -B8BITMIME -oem "root,$OPS" &&
+    check_delivered $c "$ADMIN" "echo two" "$QROOT" "$OPS" &&
+    check_delivered $c "$OPS" "echo two" "$QROOT" "$OPS"
 
 # cronie: recipients from To: (-t), sender -f root.
-c=cronie
-cronie_msg root "echo three" |
-    "$RM" -C "$CONF" -FCronDaemon -i -odi -oem -oi -t -f root \
-    > "$T/$c.out" 2>&1
-rc=$?
-if [ $rc = 0 ]; then
-	check_delivered $c "$ADMIN" "echo three" "$QROOT"
-else
-	rm_fail "$c: exit $rc, want 0" "$T/$c.out"
-fi
+cron_send cronie cronie_msg root "echo three" \
+    -i -odi -oem -oi -t -f root &&
+    check_delivered $c "$ADMIN" "echo three" "$QROOT"
 # Nothing may have gone to the unaliased root@maildomain mailbox.
 if [ "$(pf_count "$QROOT")" != 0 ]; then
 	rm_fail "aliases: mail went to $QROOT instead of $ADMIN"

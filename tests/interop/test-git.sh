@@ -11,9 +11,7 @@ if ! git send-email -h 2>&1 | grep -q -- --sendmail-cmd; then
 	    "(git-email and libmailtools-perl needed)"
 	exit 0
 fi
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
+rm_setup git
 mkdir -p "$T/home"
 CONF=$T/git.conf
 rm_conf "$CONF" implicit
@@ -50,12 +48,8 @@ if [ $rc != 0 ]; then
 fi
 rm_ok "git send-email through relaymail: exit 0"
 
-got=$(pf_wait_match "$BOB" '^Subject: \[PATCH\] Add notes and an extra file$' 20)
-if [ -z "$got" ]; then
-	rm_fail "patch delivered to $BOB" "$T/send.out"
-	rm_finish
-fi
-rp=$(rm_header "$got" Return-Path)
+rm_fetch "$BOB" '^Subject: \[PATCH\] Add notes and an extra file$' \
+    "patch delivered to $BOB" "$T/send.out" || rm_finish
 if [ "$rp" = "<$DAVE>" ]; then
 	rm_ok "patch delivered, envelope sender $DAVE"
 else

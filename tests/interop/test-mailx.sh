@@ -7,11 +7,7 @@
 # must add a From, qualify `root` and map it through the aliases file.
 . "$(dirname "$0")/lib-postfix.sh"
 
-pf_skip_unless postfix saslpasswd2 certtool perl bsd-mailx
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
-mkdir -p "$T"
+rm_setup bsd-mailx
 BOB=bob@$PF_DOMAIN
 ADMIN=admin@$PF_DOMAIN
 QROOT=root@$PF_HOSTDOMAIN
@@ -35,13 +31,8 @@ else
 	rm_fail "mail -s: exit $rc" "$T/mailx.out"
 fi
 for a in "$BOB" "$ADMIN"; do
-	got=$(pf_wait_match "$a" '^Subject: mailx subject$' 20)
-	if [ -z "$got" ]; then
-		rm_fail "$a: got nothing" "$T/mailx.out"
-		continue
-	fi
-	rp=$(rm_header "$got" Return-Path)
-	from=$(rm_header "$got" From)
+	rm_fetch "$a" '^Subject: mailx subject$' "$a: got nothing" \
+	    "$T/mailx.out" || continue
 	to=$(rm_header "$got" To)
 	if [ "$rp" != "<$ME@$PF_HOSTDOMAIN>" ]; then
 		rm_fail "$a: envelope sender '$rp', want <$ME@$PF_HOSTDOMAIN>" \

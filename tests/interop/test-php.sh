@@ -5,11 +5,7 @@
 # copy must have neither stray CRs nor lost lines.
 . "$(dirname "$0")/lib-postfix.sh"
 
-pf_skip_unless postfix saslpasswd2 certtool perl php
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
-mkdir -p "$T"
+rm_setup php
 CONF=$T/php.conf
 rm_conf "$CONF" starttls
 BOB=bob@$PF_DOMAIN
@@ -31,13 +27,8 @@ check() {
 		rm_fail "$c: mail() returned false" "$T/$c.out"
 		return
 	fi
-	got=$(pf_wait_match "$BOB" "^Subject: $2\$" 20)
-	if [ -z "$got" ]; then
-		rm_fail "$c: not delivered" "$T/$c.out"
-		return
-	fi
-	rp=$(rm_header "$got" Return-Path)
-	from=$(rm_header "$got" From)
+	rm_fetch "$BOB" "^Subject: $2\$" "$c: not delivered" "$T/$c.out" ||
+	    return
 	body=$(rm_body "$got" | tr '\n' '|')
 	if [ "$rp" != "<$3>" ]; then
 		rm_fail "$c: envelope sender '$rp', want <$3>" "$got"

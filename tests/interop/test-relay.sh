@@ -7,11 +7,7 @@
 # and deliver nothing.
 . "$(dirname "$0")/lib-postfix.sh"
 
-pf_skip_unless postfix saslpasswd2 certtool perl
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
-mkdir -p "$T"
+rm_setup
 RCPT=bob@$PF_DOMAIN
 
 make_msg() {
@@ -40,16 +36,26 @@ make_msg() {
 	MSG
 }
 
-send_case() {
-	# send_case NAME MODE AUTH
+run_rm() {
+	# run_rm NAME MODE FLAGS KEY=VALUE...: sends the message of case NAME
+	# ($T/NAME.in) to RCPT with `relaymail FLAGS` and a config for MODE
+	# with KEY=VALUE ($T/NAME.conf); sets rc, and before (RCPT's count of
+	# messages before the send). Output in $T/NAME.out.
 	name=$1
 	conf=$T/$name.conf
-	rm_conf "$conf" "$2" "auth=$3"
+	tmode=$2
+	flags=$3
+	shift 3
+	rm_conf "$conf" "$tmode" "$@"
 	make_msg "$name" > "$T/$name.in"
 	before=$(pf_count "$RCPT")
-	"$RM" -C "$conf" -i -f "$PF_USER" "$RCPT" < "$T/$name.in" \
-	    > "$T/$name.out" 2>&1
+	"$RM" -C "$conf" $flags "$RCPT" < "$T/$name.in" > "$T/$name.out" 2>&1
 	rc=$?
+}
+
+send_case() {
+	# send_case NAME MODE AUTH
+	run_rm "$1" "$2" "-i -f $PF_USER" "auth=$3"
 	if [ $rc != 0 ]; then
 		rm_fail "$name: exit $rc, want 0" "$T/$name.out"
 		return
@@ -91,45 +97,42 @@ send_case() {
 	rm_ok "$name: $2 port, auth=$3 ($want), delivered byte for byte"
 }
 
-wrong_password() {
-	# wrong_password MODE AUTH: 535 from Postfix -> exit 77, no mail.
-	name=badpw-$1-$2
-	conf=$T/$name.conf
-	rm_conf "$conf" "$1" "auth=$2" "password=not-the-password"
-	make_msg "$name" > "$T/$name.in"
-	before=$(pf_count "$RCPT")
-	"$RM" -C "$conf" -i "$RCPT" < "$T/$name.in" > "$T/$name.out" 2>&1
-	rc=$?
-	sleep 0.5
-	if [ $rc != 77 ]; then
-		rm_fail "$name: exit $rc, want 77" "$T/$name.out"
+refused_case() {
+	# refused_case NAME MODE EXIT SLEEP OK-TEXT KEY=VALUE...: with the
+	# config changed by KEY=VALUE relaymail must exit EXIT, deliver
+	# nothing (checked after SLEEP seconds) and never show the wrong
+	# password of wrong_password.
+	name=$1
+	tmode=$2
+	want=$3
+	pause=$4
+	text=$5
+	shift 5
+	run_rm "$name" "$tmode" -i "$@"
+	sleep "$pause"
+	if [ $rc != "$want" ]; then
+		rm_fail "$name: exit $rc, want $want" "$T/$name.out"
 	elif [ "$(pf_count "$RCPT")" != "$before" ] || ! pf_queue_empty; then
 		rm_fail "$name: a message got through"
 	elif grep -q 'not-the-password' "$T/$name.out"; then
 		rm_fail "$name: the password shows in the output" "$T/$name.out"
 	else
-		rm_ok "$name: wrong password refused, exit 77, nothing delivered"
+		rm_ok "$name: $text"
 	fi
+}
+
+wrong_password() {
+	# wrong_password MODE AUTH: 535 from Postfix -> exit 77, no mail.
+	refused_case "badpw-$1-$2" "$1" 77 0.5 \
+	    "wrong password refused, exit 77, nothing delivered" \
+	    "auth=$2" "password=not-the-password"
 }
 
 bad_tls() {
 	# bad_tls NAME MODE KEY=VALUE: a certificate relaymail must not trust
 	# (TLS fails closed, DESIGN section 7): exit 69, nothing delivered.
-	name=$1
-	conf=$T/$name.conf
-	rm_conf "$conf" "$2" "$3"
-	make_msg "$name" > "$T/$name.in"
-	before=$(pf_count "$RCPT")
-	"$RM" -C "$conf" -i "$RCPT" < "$T/$name.in" > "$T/$name.out" 2>&1
-	rc=$?
-	sleep 0.3
-	if [ $rc != 69 ]; then
-		rm_fail "$name: exit $rc, want 69" "$T/$name.out"
-	elif [ "$(pf_count "$RCPT")" != "$before" ] || ! pf_queue_empty; then
-		rm_fail "$name: a message got through"
-	else
-		rm_ok "$name: $2 port, $3: refused, exit 69, nothing delivered"
-	fi
+	refused_case "$1" "$2" 69 0.3 \
+	    "$2 port, $3: refused, exit 69, nothing delivered" "$3"
 }
 
 mechs=$(echo "$PF_MECHS" | tr 'A-Z' 'a-z')

@@ -5,11 +5,7 @@
 # lone-dot line as data.
 . "$(dirname "$0")/lib-postfix.sh"
 
-pf_skip_unless postfix saslpasswd2 certtool perl
-rm_need_binary
-pf_start || { echo "FAIL: private postfix starts"; exit 1; }
-T=$PF_DIR/t
-mkdir -p "$T"
+rm_setup
 CONF=$T/t.conf
 rm_conf "$CONF" implicit
 BOB=bob@$PF_DOMAIN
@@ -41,11 +37,8 @@ if [ $rc != 0 ]; then
 fi
 rm_ok "sendmail -t -oi: exit 0"
 for a in "$BOB" "$CAROL" "$ERIN" "$DAVE"; do
-	got=$(pf_wait_match "$a" '^Subject: nightly report 1$' 20)
-	if [ -z "$got" ]; then
-		rm_fail "$a: got nothing"
-		continue
-	fi
+	rm_fetch "$a" '^Subject: nightly report 1$' "$a: got nothing" ||
+	    continue
 	hdrs=$(rm_strip_trace "$got" | sed '/^$/q')
 	if echo "$hdrs" | grep -qi '^Bcc:' || echo "$hdrs" | grep -q "$DAVE"
 	then
