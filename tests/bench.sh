@@ -88,6 +88,15 @@ hdrs() {
     base64 -w 76; } >"$B/big"
 
 # --- the relay and the two client configurations ---
+# port_wait FILE: waits (up to 5 s) for a listener to write its port there.
+port_wait() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # relay NAME CONNECTIONS TRANSCRIPT: starts testrelay; RPORT, RDIR set.
 relay() {
 	RDIR=$B/$1
@@ -98,11 +107,7 @@ relay() {
 	    2>"$RDIR/relay.err" &
 	RPID=$!
 	PIDS="$PIDS $RPID"
-	i=0
-	while [ ! -s "$RDIR/port" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	port_wait "$RDIR/port"
 	RPORT=$(cat "$RDIR/port" 2>/dev/null)
 	[ -n "$RPORT" ] || die "testrelay did not start: $(cat "$RDIR/relay.err")"
 	configs "$RPORT"
@@ -289,11 +294,7 @@ rtt_run() {
 	    "$RDIR/times" 2>"$RDIR/proxy.err" &
 	PPID_=$!
 	PIDS="$PIDS $PPID_"
-	i=0
-	while [ ! -s "$RDIR/pport" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	port_wait "$RDIR/pport"
 	[ -s "$RDIR/pport" ] || die "proxy did not start: $(cat "$RDIR/proxy.err")"
 	configs "$(cat "$RDIR/pport")"
 	for c in rm ms; do

@@ -79,38 +79,44 @@ wait_port() {
 	cat "$1" 2>/dev/null
 }
 
-# relay_spawn DIR SCRIPT MODE [testrelay args]: a testrelay keeping its
-# files (port, transcript, msg, leak, relay.err) in DIR, killed at exit;
-# sets SPAWN_PID and SPAWN_PORT. CERT=name picks $CERTS/name.pem.
+# relay_spawn VAR WHAT DIR SCRIPT MODE [testrelay args]: a testrelay
+# keeping its files (port, transcript, msg, leak, relay.err) in DIR,
+# killed at exit; sets ${VAR}_PID and ${VAR}_PORT, and fails the case
+# ("WHAT did not start") when it has no port. CERT=name picks
+# $CERTS/name.pem.
 relay_spawn() {
-	local d=$1 s=$2 mode=$3
-	shift 3
+	local v=$1 what=$2 d=$3 s=$4 mode=$5 pid port
+	shift 5
 	[ -f "$s" ] || : >"$s"
 	"$TESTRELAY" -M "$mode" -p "$d/port" -t "$d/transcript" -m "$d/msg" \
 	    -s "$s" -x "$d/leak" -c "$CERTS/${CERT:-server}.pem" \
 	    -k "$CERTS/${CERT:-server}-key.pem" -u "$TUSER" -w "$PASSWORD" \
 	    -L "${RELAY_LIFETIME:-30}" -d "${DRIP_MS:-300}" "$@" \
 	    2>"$d/relay.err" &
-	SPAWN_PID=$!
-	echo "$SPAWN_PID" >>"$GROUPDIR/pids"
-	SPAWN_PORT=$(wait_port "$d/port")
+	pid=$!
+	echo "$pid" >>"$GROUPDIR/pids"
+	port=$(wait_port "$d/port")
+	printf -v "${v}_PID" '%s' "$pid"
+	printf -v "${v}_PORT" '%s' "$port"
+	[ -n "$port" ] || fail "$what did not start: $(cat "$d/relay.err")"
+}
+
+# relay_kill VAR: stops the testrelay whose pid is in ${VAR}_PID.
+relay_kill() {
+	local v=${1}_PID
+	[ -n "${!v:-}" ] || return 0
+	kill "${!v}" 2>/dev/null
+	wait "${!v}" 2>/dev/null
+	printf -v "$v" '%s' ''
 }
 
 # relay_start MODE [testrelay args]: the case's relay, files in $T.
 relay_start() {
 	RELAY_MODE=$1
-	relay_spawn "$T" "$T/script" "$@"
-	RELAY_PID=$SPAWN_PID
-	RELAY_PORT=$SPAWN_PORT
-	[ -n "$RELAY_PORT" ] || fail "testrelay did not start: $(cat "$T/relay.err")"
+	relay_spawn RELAY testrelay "$T" "$T/script" "$@"
 }
 
-relay_stop() {
-	[ -n "$RELAY_PID" ] || return 0
-	kill "$RELAY_PID" 2>/dev/null
-	wait "$RELAY_PID" 2>/dev/null
-	RELAY_PID=
-}
+relay_stop() { relay_kill RELAY; }
 
 # conf [key=value ...]: the account config, mode 0600; "key=" drops a key.
 conf() {

@@ -51,19 +51,10 @@ last_wins() {
 # relay2_start MODE [testrelay args]: a second relay; script in $T/script2.
 relay2_start() {
 	mkdir -p "$T/r2"
-	relay_spawn "$T/r2" "$T/script2" "$@"
-	RELAY2_PID=$SPAWN_PID
-	RELAY2_PORT=$SPAWN_PORT
-	[ -n "$RELAY2_PORT" ] ||
-	    fail "second testrelay did not start: $(cat "$T/r2/relay.err")"
+	relay_spawn RELAY2 "second testrelay" "$T/r2" "$T/script2" "$@"
 }
 
-relay2_stop() {
-	[ -n "${RELAY2_PID:-}" ] || return 0
-	kill "$RELAY2_PID" 2>/dev/null
-	wait "$RELAY2_PID" 2>/dev/null
-	RELAY2_PID=
-}
+relay2_stop() { relay_kill RELAY2; }
 
 s_end() {
 	relay2_stop

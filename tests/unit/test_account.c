@@ -14,13 +14,6 @@
 
 static char	 dir[64];
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st, (void)flag, (void)f;
-	return remove(path);
-}
-
 static void
 setup(void)
 {
@@ -32,7 +25,7 @@ setup(void)
 static void
 teardown(void)
 {
-	ck_assert_int_eq(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+	unit_rmtree(dir);
 }
 
 static void
@@ -40,14 +33,9 @@ load(struct conf *c, const char *text)
 {
 	char		 path[128];
 	struct err	 e;
-	FILE		*fp;
 
 	snprintf(path, sizeof(path), "%s/c.conf", dir);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(path, 0600), 0);
+	unit_write_file(path, text, 0600);
 	if (conf_load(c, path, NULL, &e) == -1)
 		ck_abort_msg("%s", e.msg);
 }

@@ -32,13 +32,9 @@ static char *
 put(const char *text)
 {
 	char *path = strdup("/tmp/test_alias.XXXXXX");
-	FILE *fp;
-	int fd;
 
-	ck_assert_int_ne(fd = mkstemp(path), -1);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
-	ck_assert_int_ge(fputs(text, fp), 0);
-	fclose(fp);
+	ck_assert_ptr_nonnull(path);
+	unit_tmpfile(path, text);
 	return path;
 }
 

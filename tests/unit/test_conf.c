@@ -28,17 +28,10 @@ setup(void)
 	unsetenv("XDG_CONFIG_HOME");
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st, (void)flag, (void)f;
-	return remove(path);
-}
-
 static void
 teardown(void)
 {
-	ck_assert_int_eq(nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS), 0);
+	unit_rmtree(dir);
 }
 
 /* Write text to dir/name with mode; path receives the full name. */
@@ -46,14 +39,8 @@ static void
 write_file(const char *name, const char *text, mode_t mode, char *path,
     size_t len)
 {
-	FILE	*fp;
-
 	snprintf(path, len, "%s/%s", dir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(fputs(text, fp) >= 0, 1);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	unit_write_file(path, text, mode);
 }
 
 static int

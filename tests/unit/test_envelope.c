@@ -14,29 +14,20 @@ static void
 load(struct msg *m, const char *text)
 {
 	struct err e;
-	int fds[2];
+	int fd = unit_pipe(text, strlen(text));
 
-	ck_assert_int_eq(pipe(fds), 0);
-	ck_assert_int_eq(write(fds[1], text, strlen(text)),
-	    (ssize_t)strlen(text));
-	close(fds[1]);
 	msg_init(m);
-	ck_assert_int_eq(msg_read(m, fds[0], 0, &e), 0);
-	close(fds[0]);
+	ck_assert_int_eq(msg_read(m, fd, 0, &e), 0);
+	close(fd);
 }
 
 static const char *
 put(const char *text)
 {
 	static char path[] = "/tmp/test_envelope.XXXXXX";
-	FILE *fp;
-	int fd;
 
 	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	ck_assert_int_ne(fd = mkstemp(path), -1);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
-	ck_assert_int_ge(fputs(text, fp), 0);
-	fclose(fp);
+	unit_tmpfile(path, text);
 	return path;
 }
 

@@ -18,15 +18,11 @@ static void
 load(struct msg *m, const char *text)
 {
 	struct err e;
-	int fds[2];
+	int fd = unit_pipe(text, strlen(text));
 
-	ck_assert_int_eq(pipe(fds), 0);
-	ck_assert_int_eq(write(fds[1], text, strlen(text)),
-	    (ssize_t)strlen(text));
-	close(fds[1]);
 	msg_init(m);
-	ck_assert_msg(msg_read(m, fds[0], 0, &e) == 0, "%s", e.msg);
-	close(fds[0]);
+	ck_assert_msg(msg_read(m, fd, 0, &e) == 0, "%s", e.msg);
+	close(fd);
 }
 
 /* The header section as it is emitted, in a static buffer. */
