@@ -188,5 +188,8 @@ main(int argc, char **argv)
 	}
 	free(rcpt);
 	log_close();
+	/* Whatever path led here, never leave with the setgid group. */
+	err_clear(&e);
+	(void)priv_drop_group(&e);
 	return rc;
 }

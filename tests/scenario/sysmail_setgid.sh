@@ -102,7 +102,8 @@ as_nobody() {
 	shift
 	[ -f "$T/in" ] || msg_default
 	timeout 60 setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
-	    env -i PATH=/usr/bin:/bin HOME=/nonexistent "${envs[@]}" \
+	    env -i PATH=/usr/bin:/bin HOME=/nonexistent \
+	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "${envs[@]}" \
 	    "${BIN:-$SG/relaymail}" "$@" <"$T/in" >"$T/stdout" 2>"$T/stderr"
 	RC=$?
 	relay_settle
@@ -142,7 +143,8 @@ relay_start implicit
 sys_conf
 msg_default
 setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent "$SG/relaymail" rcpt@example.com \
+    PATH=/usr/bin:/bin HOME=/nonexistent \
+    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" rcpt@example.com \
     <"$T/in" >"$T/stdout" 2>"$T/stderr" &
 rm_pid=$!
 for _ in $(seq 60); do
