@@ -103,4 +103,15 @@ expect_err 'ignoring -odi'
 expect_tr '^C: RCPT TO:<rcpt@example.com>'
 t_end
 
+t_begin "--relay=smtps://user@[::1]:PORT: an IPv6 literal, the account's CA"
+relay_start implicit -l ::1
+conf port=1
+as_name sendmail -C "$T/config" -a test \
+    "--relay=smtps://tester%40example.com@[::1]:$RELAY_PORT" -i \
+    rcpt@example.com
+expect_rc 0
+expect_tr '^C: RCPT TO:<rcpt@example.com>'
+expect_tr 'auth ok'
+t_end
+
 t_finish
