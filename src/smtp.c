@@ -8,7 +8,9 @@
  * second command (defence in depth: envelope.c refuses such addresses
  * already). MAIL FROM carries the parameters the relay allows: SIZE
  * (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET and ENVID (RFC
- * 3461). The EHLO reply is parsed into capabilities by smtp_caps.c.
+ * 3461). BDAT (RFC 3030) is only the command line: the chunk's octets
+ * are written by the caller (bdat.c). The EHLO reply is parsed into
+ * capabilities by smtp_caps.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -330,6 +332,15 @@ smtp_data(struct relay_session *s, struct err *e)
 {
 	s->stage = STAGE_DATA;
 	return smtp_writef(s, e, "DATA");
+}
+
+int
+smtp_bdat_last(struct relay_session *s, long long size, struct err *e)
+{
+	s->stage = STAGE_DATA;
+	if (size < 0)
+		return err_set(e, EX_SOFTWARE, "BDAT of a negative size");
+	return smtp_writef(s, e, "BDAT %lld LAST", size);
 }
 
 int

@@ -61,6 +61,9 @@ int	 smtp_mail(struct relay_session *, const struct envelope *,
 int	 smtp_rcpt(struct relay_session *, const struct envelope *,
 	    const char *addr, struct err *);
 int	 smtp_data(struct relay_session *, struct err *);
+/* "BDAT <size> LAST" (RFC 3030 §2); the caller writes exactly size
+ * octets after it. Only the command line reaches the transcript. */
+int	 smtp_bdat_last(struct relay_session *, long long size, struct err *);
 int	 smtp_rset(struct relay_session *, struct err *);
 int	 smtp_quit(struct relay_session *, struct err *);
 /* Flush the write buffer (EX_TEMPFAIL on a drop). */

@@ -9,6 +9,9 @@
  * The body follows in full blocks, dot-stuffed by msg_emit; with `last`
  * QUIT leaves in the same write as the end of data.
  *
+ * When the relay offers CHUNKING (RFC 3030) the transaction goes through
+ * bdat.c instead: BDAT ... LAST, no 354 to wait for.
+ *
  * Aborting: before DATA's 354 the transaction is reset with RSET; once
  * the relay waits for the body we cannot take DATA back, so we drop the
  * connection without the final "." (RFC 5321 §3.8: a transaction
@@ -23,9 +26,10 @@
 #include "log.h"
 #include "relay.h"
 #include "smtp.h"
+#include "txn_int.h"
 
-static void
-keep_reply(struct relay_reply *out, const struct reply *r)
+void
+txn_keep_reply(struct relay_reply *out, const struct reply *r)
 {
 	out->code = r->code;
 	memcpy(out->enh, r->enh, sizeof(out->enh));
@@ -33,8 +37,8 @@ keep_reply(struct relay_reply *out, const struct reply *r)
 }
 
 /* Abandon the connection (state unknown or mid-DATA). */
-static int
-drop(struct relay_session *s)
+int
+txn_drop(struct relay_session *s)
 {
 	conn_close(&s->conn);
 	s->open = 0;
@@ -43,18 +47,18 @@ drop(struct relay_session *s)
 }
 
 /* A read or write failed: the session is unusable. */
-static int
-lost(struct relay_session *s, enum stage st, const char *what,
+int
+txn_lost(struct relay_session *s, enum stage st, const char *what,
     struct err *e)
 {
 	s->stage = st;
 	err_prefix(e, "%s at %s", what, s->conn.peer);
-	return drop(s);
+	return txn_drop(s);
 }
 
 /* RSET after a refusal before DATA (RFC 5321 §4.1.1.5). */
-static void
-reset(struct relay_session *s)
+void
+txn_reset(struct relay_session *s)
 {
 	struct reply r;
 	struct err e2;
@@ -62,15 +66,15 @@ reset(struct relay_session *s)
 	err_clear(&e2);
 	if (smtp_rset(s, &e2) == -1 || smtp_flush(s, &e2) == -1 ||
 	    smtp_read(s, &r, 0, &e2) == -1 || r.code / 100 != 2)
-		drop(s);
+		txn_drop(s);
 }
 
 /* Record a RCPT reply; returns 0 or -1 for a reply that is no answer. */
-static int
-rcpt_result(struct relay_session *s, struct relay_rcpt *rc,
+int
+txn_rcpt_result(struct relay_session *s, struct relay_rcpt *rc,
     const struct reply *r, struct err *e)
 {
-	keep_reply(&rc->reply, r);
+	txn_keep_reply(&rc->reply, r);
 	if (r->code / 100 == 2)
 		rc->state = RCPT_OK;
 	else if (r->code / 100 == 4)
@@ -90,8 +94,8 @@ rcpt_result(struct relay_session *s, struct relay_rcpt *rc,
  * The recipients' verdict: 0 to go on, -1 with e set to the worst
  * failure when none was accepted or some were refused and !partial.
  */
-static int
-rcpt_verdict(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
+int
+txn_rcpt_verdict(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
     int partial, struct err *e)
 {
 	struct reply r;
@@ -131,8 +135,8 @@ rcpt_verdict(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
 }
 
 /* Every recipient gets the transaction-wide reply r (MAIL, DATA, EOD). */
-static void
-rcpt_all(struct relay_rcpt *rcpt, size_t n, const struct reply *r,
+void
+txn_rcpt_all(struct relay_rcpt *rcpt, size_t n, const struct reply *r,
     int only_ok)
 {
 	size_t i;
@@ -140,19 +144,19 @@ rcpt_all(struct relay_rcpt *rcpt, size_t n, const struct reply *r,
 	for (i = 0; i < n; i++) {
 		if (only_ok && rcpt[i].state != RCPT_OK)
 			continue;
-		keep_reply(&rcpt[i].reply, r);
+		txn_keep_reply(&rcpt[i].reply, r);
 		rcpt[i].state = r->code / 100 == 2 ? RCPT_OK :
 		    r->code / 100 == 4 ? RCPT_TEMP : RCPT_PERM;
 	}
 }
 
-static int
-mail_refused(struct relay_session *s, const struct envelope *env,
+int
+txn_mail_refused(struct relay_session *s, const struct envelope *env,
     struct relay_rcpt *rcpt, const struct reply *r, struct err *e)
 {
 	char what[BOUNDS_ADDR + 16];
 
-	rcpt_all(rcpt, env->nrcpt, r, 0);
+	txn_rcpt_all(rcpt, env->nrcpt, r, 0);
 	smtp_what(what, sizeof(what), "MAIL FROM", env->sender);
 	return smtp_refused(s, STAGE_MAIL, what, r, e);
 }
@@ -162,19 +166,20 @@ static int
 data_refused(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
     const struct reply *r, struct err *e)
 {
-	rcpt_all(rcpt, n, r, 1);
+	txn_rcpt_all(rcpt, n, r, 1);
 	smtp_refused(s, STAGE_DATA, "DATA", r, e);
 	if (r->code / 100 == 2)		/* 2xx to DATA: a broken relay */
-		return drop(s);
-	reset(s);
+		return txn_drop(s);
+	txn_reset(s);
 	return -1;
 }
 
-/* RFC 2920 §3.1: AUTH (deferred), MAIL, RCPT..., DATA in one write, then
- * the replies in order. */
+/* RFC 2920 §3.1: AUTH (deferred), MAIL, RCPT... (and DATA) in one
+ * write, then the replies in order. */
 static int
 envelope_pipelined(struct relay_session *s, const struct envelope *env,
-    struct msg *m, struct relay_rcpt *rcpt, int partial, struct err *e)
+    struct msg *m, struct relay_rcpt *rcpt, int partial, int data,
+    struct err *e)
 {
 	struct reply r;
 	struct err merr;
@@ -185,36 +190,37 @@ envelope_pipelined(struct relay_session *s, const struct envelope *env,
 		return -1;
 	for (i = 0; i < env->nrcpt; i++)
 		if (smtp_rcpt(s, env, rcpt[i].addr, e) == -1)
-			return drop(s);
-	if (smtp_data(s, e) == -1 || smtp_flush(s, e) == -1)
-		return lost(s, STAGE_MAIL, "sending MAIL/RCPT/DATA", e);
+			return txn_drop(s);
+	if ((data && smtp_data(s, e) == -1) || smtp_flush(s, e) == -1)
+		return txn_lost(s, STAGE_MAIL, "sending MAIL/RCPT/DATA", e);
 	/* An AUTH failure leaves the relay with our MAIL/RCPT/DATA: drop
 	 * so that nothing of it can turn into a transaction. */
 	if (s->auth_pending && auth_finish(s, e) == -1)
-		return drop(s);
+		return txn_drop(s);
 	if (smtp_read(s, &r, 0, e) == -1)
-		return lost(s, STAGE_MAIL, "MAIL FROM", e);
+		return txn_lost(s, STAGE_MAIL, "MAIL FROM", e);
 	err_clear(&merr);
 	if (!(mail_ok = r.code / 100 == 2))
-		mail_refused(s, env, rcpt, &r, &merr);
+		txn_mail_refused(s, env, rcpt, &r, &merr);
 	for (i = 0; i < env->nrcpt; i++) {
 		if (smtp_read(s, &r, 0, e) == -1)
-			return lost(s, STAGE_RCPT, "RCPT TO", e);
-		if (mail_ok && rcpt_result(s, &rcpt[i], &r, e) == -1)
-			return drop(s);
+			return txn_lost(s, STAGE_RCPT, "RCPT TO", e);
+		if (mail_ok && txn_rcpt_result(s, &rcpt[i], &r, e) == -1)
+			return txn_drop(s);
 	}
-	if (smtp_read(s, &r, 0, e) == -1)
-		return lost(s, STAGE_DATA, "DATA", e);
-	if (!mail_ok || rcpt_verdict(s, rcpt, env->nrcpt, partial, e) == -1) {
+	if (data && smtp_read(s, &r, 0, e) == -1)
+		return txn_lost(s, STAGE_DATA, "DATA", e);
+	if (!mail_ok ||
+	    txn_rcpt_verdict(s, rcpt, env->nrcpt, partial, e) == -1) {
 		if (!mail_ok)
 			*e = merr;
 		/* The relay waits for the body: it cannot be reset. */
-		if (r.code == 354)
-			return drop(s);
-		reset(s);
+		if (data && r.code == 354)
+			return txn_drop(s);
+		txn_reset(s);
 		return -1;
 	}
-	if (r.code != 354)
+	if (data && r.code != 354)
 		return data_refused(s, rcpt, env->nrcpt, &r, e);
 	return 0;
 }
@@ -222,7 +228,8 @@ envelope_pipelined(struct relay_session *s, const struct envelope *env,
 /* Without PIPELINING: one command per round trip. */
 static int
 envelope_serial(struct relay_session *s, const struct envelope *env,
-    struct msg *m, struct relay_rcpt *rcpt, int partial, struct err *e)
+    struct msg *m, struct relay_rcpt *rcpt, int partial, int data,
+    struct err *e)
 {
 	struct reply r;
 	size_t i;
@@ -230,30 +237,42 @@ envelope_serial(struct relay_session *s, const struct envelope *env,
 	if (smtp_mail(s, env, m, e) == -1)
 		return -1;
 	if (smtp_flush(s, e) == -1 || smtp_read(s, &r, 0, e) == -1)
-		return lost(s, STAGE_MAIL, "MAIL FROM", e);
+		return txn_lost(s, STAGE_MAIL, "MAIL FROM", e);
 	if (r.code / 100 != 2) {
-		mail_refused(s, env, rcpt, &r, e);
-		reset(s);
+		txn_mail_refused(s, env, rcpt, &r, e);
+		txn_reset(s);
 		return -1;
 	}
 	for (i = 0; i < env->nrcpt; i++) {
 		if (smtp_rcpt(s, env, rcpt[i].addr, e) == -1)
-			return drop(s);
+			return txn_drop(s);
 		if (smtp_flush(s, e) == -1 || smtp_read(s, &r, 0, e) == -1)
-			return lost(s, STAGE_RCPT, "RCPT TO", e);
-		if (rcpt_result(s, &rcpt[i], &r, e) == -1)
-			return drop(s);
+			return txn_lost(s, STAGE_RCPT, "RCPT TO", e);
+		if (txn_rcpt_result(s, &rcpt[i], &r, e) == -1)
+			return txn_drop(s);
 	}
-	if (rcpt_verdict(s, rcpt, env->nrcpt, partial, e) == -1) {
-		reset(s);
+	if (txn_rcpt_verdict(s, rcpt, env->nrcpt, partial, e) == -1) {
+		txn_reset(s);
 		return -1;
 	}
+	if (!data)
+		return 0;
 	if (smtp_data(s, e) == -1 || smtp_flush(s, e) == -1 ||
 	    smtp_read(s, &r, 0, e) == -1)
-		return lost(s, STAGE_DATA, "DATA", e);
+		return txn_lost(s, STAGE_DATA, "DATA", e);
 	if (r.code != 354)
 		return data_refused(s, rcpt, env->nrcpt, &r, e);
 	return 0;
+}
+
+int
+txn_envelope(struct relay_session *s, const struct envelope *env,
+    struct msg *m, struct relay_rcpt *rcpt, int partial, int data,
+    struct err *e)
+{
+	if (s->caps.pipelining)
+		return envelope_pipelined(s, env, m, rcpt, partial, data, e);
+	return envelope_serial(s, env, m, rcpt, partial, data, e);
 }
 
 static int
@@ -276,22 +295,22 @@ body(struct relay_session *s, struct msg *m, struct relay_rcpt *rcpt,
 	if (msg_emit(m, MSG_EMIT_DOTSTUFF, body_write, &s->conn, e) == -1) {
 		/* Never "." after a partial body: drop instead. */
 		err_prefix(e, "sending the message to %s", s->conn.peer);
-		return drop(s);
+		return txn_drop(s);
 	}
 	if (smtp_write_line(s, ".", 1, 0, e) == -1 ||
 	    (last && smtp_quit(s, e) == -1) || smtp_flush(s, e) == -1)
-		return lost(s, STAGE_DATA, "sending the message", e);
+		return txn_lost(s, STAGE_DATA, "sending the message", e);
 	if (smtp_read(s, &r, 0, e) == -1)
-		return lost(s, STAGE_EOD, "end of data (the message may have "
-		    "been accepted; it will be sent again)", e);
-	rcpt_all(rcpt, n, &r, 1);
+		return txn_lost(s, STAGE_EOD, "end of data (the message may "
+		    "have been accepted; it will be sent again)", e);
+	txn_rcpt_all(rcpt, n, &r, 1);
 	s->transactions++;
 	if ((ok = r.code / 100 == 2) == 0)
 		smtp_refused(s, STAGE_EOD, "message", &r, e);
 	if (last) {
 		err_clear(&qe);
 		(void)smtp_read(s, &r, 0, &qe);	/* QUIT's 221: no matter */
-		drop(s);
+		txn_drop(s);
 	}
 	return ok ? 0 : -1;
 }
@@ -302,7 +321,6 @@ relay_send(struct relay_session *s, const struct envelope *env,
     struct err *e)
 {
 	size_t i;
-	int rc;
 
 	if (!s->open)
 		return err_set(e, EX_SOFTWARE, "relay_send on a closed "
@@ -313,10 +331,11 @@ relay_send(struct relay_session *s, const struct envelope *env,
 		rcpt[i].state = RCPT_PENDING;
 		memset(&rcpt[i].reply, 0, sizeof(rcpt[i].reply));
 	}
-	rc = s->caps.pipelining ?
-	    envelope_pipelined(s, env, m, rcpt, partial, e) :
-	    envelope_serial(s, env, m, rcpt, partial, e);
-	if (rc == -1)
+	/* RFC 3030: BDAT carries the octets as they are, with no 354 to
+	 * wait for and no dot-stuffing. */
+	if (s->caps.chunking)
+		return bdat_send(s, env, m, rcpt, partial, last, e);
+	if (txn_envelope(s, env, m, rcpt, partial, 1, e) == -1)
 		return -1;
 	return body(s, m, rcpt, env->nrcpt, last, e);
 }
