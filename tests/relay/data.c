@@ -10,8 +10,6 @@
 #include <string.h>
 #include "relay.h"
 
-int	 data_receive(struct conn *);
-int	 data_bdat(struct conn *, const char *args);
 
 enum dstate { D_BOL, D_MID, D_CR, D_DOT, D_DOTCR };
 
@@ -140,30 +138,36 @@ data_receive(struct conn *c)
 
 /* "BDAT n [LAST]": exactly n octets follow the command line. */
 int
-data_bdat(struct conn *c, const char *args)
+data_bdat(struct conn *c, const char *args, int accept)
 {
 	char		*end;
 	long long	 n = strtoll(args, &end, 10);
 	int		 last = strstr(end, "LAST") != NULL ||
 	    strstr(end, "last") != NULL;
-	FILE		*out;
+	FILE		*out = NULL;
 	size_t		 take;
 
 	if (end == args || n < 0)
 		return server_reply(c, NULL, "501 5.5.4 BDAT size");
-	if ((out = msg_open(c)) == NULL)
+	if (accept && (out = msg_open(c)) == NULL)
 		return -1;
+	/* RFC 3030 §2: the chunk's octets are read even when the command
+	 * is refused, so they are never taken for commands. */
 	while (n > 0) {
 		if (c->rlen == 0 && io_read(c) != 1) {
-			msg_abort(c);
+			if (out != NULL)
+				msg_abort(c);
 			return -1;
 		}
 		take = c->rlen < (size_t)n ? c->rlen : (size_t)n;
-		fwrite(c->rbuf, 1, take, out);
+		if (out != NULL)
+			fwrite(c->rbuf, 1, take, out);
 		memmove(c->rbuf, c->rbuf + take, c->rlen - take);
 		c->rlen -= take;
 		n -= (long long)take;
 	}
+	if (!accept)
+		return server_reply(c, NULL, "554 5.5.1 No valid recipients");
 	if (!last)
 		return server_reply(c, "bdat", "250 2.0.0 chunk received");
 	msg_close(c);

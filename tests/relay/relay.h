@@ -105,6 +105,11 @@ int	 auth_run(struct conn *, const char *args);
 int	 auth_leaked(const struct options *, const char *buf, size_t len);
 
 /* server.c */
+/* data.c: DATA (un-dot-stuffed) and BDAT chunks into the message file;
+ * a refused BDAT's octets are read and dropped (RFC 3030 §2). */
+int	 data_receive(struct conn *);
+int	 data_bdat(struct conn *, const char *args, int accept);
+
 int	 server_run(struct conn *);
 /* Reads one CRLF line into line (without CRLF); 1 got, 0 EOF/closed. */
 int	 server_getline(struct conn *, char *line, size_t cap);

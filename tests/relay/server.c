@@ -14,8 +14,6 @@
 #include <strings.h>
 #include "relay.h"
 
-int	 data_receive(struct conn *);		/* data.c */
-int	 data_bdat(struct conn *, const char *args);
 
 /* The reply code a text starts with, 0 when it has none. */
 static int
@@ -301,8 +299,7 @@ dispatch(struct conn *c, struct session *s, char *line)
 	if (strcasecmp(line, "DATA") == 0)
 		return do_data(c, s);
 	if (strncasecmp(line, "BDAT ", 5) == 0)
-		return s->rcpt_ok ? data_bdat(c, arg) :
-		    server_reply(c, NULL, "554 5.5.1 No valid recipients");
+		return data_bdat(c, arg, s->rcpt_ok);
 	if (strcasecmp(line, "RSET") == 0) {
 		memset(s, 0, sizeof(*s));
 		return server_reply(c, "rset", "250 2.0.0 Ok");
