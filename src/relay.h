@@ -12,6 +12,9 @@
  * the fewest round trips: with PIPELINING, AUTH PLAIN's initial response,
  * MAIL, every RCPT and DATA leave in one write; the body leaves in full
  * blocks; with `last`, QUIT leaves in the same write as the end of data.
+ * With CHUNKING too (RFC 3030), a message up to 1 MiB leaves as
+ * BDAT n LAST in that same write (when partial, or with one recipient);
+ * otherwise BDAT follows the RCPT replies (bdat.c).
  *
  * Per-recipient outcomes are in rcpt[]. When some recipients are refused
  * and `partial` is 0, the transaction is abandoned with RSET (all or
