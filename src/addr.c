@@ -79,6 +79,13 @@ addr_check(const char *a, struct err *e)
 	if (strpbrk(a, "\r\n<>") != NULL)
 		return err_set(e, EX_DATAERR, "invalid address: it holds CR, "
 		    "LF, '<' or '>'");
+	/* RFC 5321 §4.1.2: no control characters anywhere in a path (the
+	 * queue file and the log would otherwise change what they hold). */
+	for (at = 0; a[at] != '\0'; at++)
+		if ((unsigned char)a[at] < 0x20 || a[at] == 0x7f)
+			return err_set(e, EX_DATAERR, "invalid address: it "
+			    "holds control character 0x%02x",
+			    (unsigned char)a[at]);
 	at = last_at(a);
 	if (at == 0 || (at > 0 && (size_t)at == len - 1))
 		return err_set(e, EX_DATAERR, "invalid address: empty %s "
@@ -86,19 +93,25 @@ addr_check(const char *a, struct err *e)
 	return 0;
 }
 
-/* Offset of the last '@' outside quoted strings, or -1. */
+/* Offset of the last '@' outside quoted strings and domain literals,
+ * or -1. A '"' inside "[...]" (dtext, RFC 5322 §3.4.1) opens no quote:
+ * the scanner takes the literal whole, so must we. */
 static long
 last_at(const char *a)
 {
 	long at = -1, i;
-	int q = 0;
+	char close = '\0';
 
 	for (i = 0; a[i] != '\0'; i++) {
-		if (q && a[i] == '\\' && a[i + 1] != '\0')
+		if (close && a[i] == '\\' && a[i + 1] != '\0')
 			i++;
-		else if (a[i] == '"')
-			q = !q;
-		else if (!q && a[i] == '@')
+		else if (close && a[i] == close)
+			close = '\0';
+		else if (close)
+			continue;
+		else if (a[i] == '"' || a[i] == '[')
+			close = a[i] == '"' ? '"' : ']';
+		else if (a[i] == '@')
 			at = i;
 	}
 	return at;

@@ -281,8 +281,10 @@ expand(const struct aliases *a, const char *addr, const char *md,
 	size_t i;
 	int r, k;
 
-	if (addr[0] == '\\')		/* "\name": do not expand */
-		return addr_list_add(out, addr + 1, e);
+	if (addr[0] == '\\') {		/* "\name": do not expand */
+		addr++;
+		goto keep;		/* but count it against the cap */
+	}
 	al = lookup(a, addr, md);
 	if (al == NULL && !nocatch && addr_is_bare(addr) &&
 	    (al = catchall(a)) != NULL)

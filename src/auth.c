@@ -303,12 +303,15 @@ run_scram(struct relay_session *s, const char *user, const char *pass,
 			refused(s, AUTH_SCRAM_SHA_256, &r, e);
 		goto out;
 	}
+	/* The decoder sets no error: e may still hold an earlier host's
+	 * failure (failover), which must not stand for this one. */
 	if (sasl_b64_decode(r.text[0], strlen(r.text[0]), ch, sizeof(ch) - 1,
-	    &n) == -1 || sasl_scram_verify(&st, (char *)ch, n, e) == -1) {
-		if (e->code == 0 || e->msg[0] == '\0')
-			err_set(e, EX_PROTOCOL, "SCRAM: bad server-final");
+	    &n) == -1) {
+		err_set(e, EX_PROTOCOL, "SCRAM: bad server-final");
 		goto out;
 	}
+	if (sasl_scram_verify(&st, (char *)ch, n, e) == -1)
+		goto out;
 	rc = write_b64(s, NULL, "", 0, e);
 out:
 	secret_bzero(msg, sizeof(msg));

@@ -316,10 +316,21 @@ parse_line(struct qfile *qf, const char *k, const char *v, struct err *e)
 	return 0;
 }
 
+/* Any control character (hline writes them as spaces)? */
+static int
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int
 parse_lines(struct qfile *qf, char *p, struct err *e)
 {
 	char *line, *nl, *sp;
+	size_t i;
 	int lineno = 0;
 
 	for (line = p; *line != '\n'; line = nl + 1) {
@@ -347,6 +358,16 @@ parse_lines(struct qfile *qf, char *p, struct err *e)
 	    qf->nrcpt == 0)
 		return err_set(e, EX_DATAERR, "queue: id, account or "
 		    "recipients missing");
+	/* What qfile_write_header refuses or cannot write back as it is
+	 * (control characters become spaces) is malformed here too, or
+	 * the rewrite after each attempt would fail or change it. */
+	if (strpbrk(qf->account, " ") != NULL || has_ctl(qf->account) ||
+	    strpbrk(qf->sender, "<>") != NULL || has_ctl(qf->sender))
+		return err_set(e, EX_DATAERR, "queue: bad sender or account");
+	for (i = 0; i < qf->nrcpt; i++)
+		if (has_ctl(qf->rcpt[i].addr))
+			return err_set(e, EX_DATAERR, "queue: bad recipient "
+			    "address");
 	return 0;
 }
 
@@ -360,6 +381,9 @@ qfile_parse(int fd, struct qfile *qf, struct err *e)
 
 	qfile_free(qf);
 	qfile_init(qf);
+	/* parse_lines fills e only when a line left it empty: a stale
+	 * error from the caller's previous file must not stand in. */
+	err_clear(e);
 	if (read_header(fd, &p, &hlen, e) == -1)
 		return -1;
 	rc = parse_lines(qf, p, e);

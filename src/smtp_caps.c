@@ -15,6 +15,22 @@
 
 #include "smtp.h"
 
+/* Is mech[n] a whole word of the space-separated list (any case)? A
+ * substring test would take "PLAIN" as listed after "XPLAIN". */
+static int
+caps_has_mech(const char *list, const char *mech, size_t n)
+{
+	size_t w;
+
+	while (*list != '\0') {
+		w = strcspn(list, " ");
+		if (w == n && strncasecmp(list, mech, n) == 0)
+			return 1;
+		list += w + (list[w] == ' ');
+	}
+	return 0;
+}
+
 /* Add the mechanisms in list (space-separated) to caps->auth, once each. */
 static int
 caps_add_auth(struct relay_caps *c, const char *list, struct err *e)
@@ -31,7 +47,7 @@ caps_add_auth(struct relay_caps *c, const char *list, struct err *e)
 			mech[n] = ' ';
 			mech[n + 1] = '\0';
 			have = strlen(c->auth);
-			if (strstr(c->auth, mech) == NULL) {
+			if (!caps_has_mech(c->auth, mech, n)) {
 				if (have + n + 2 > sizeof(c->auth))
 					return err_set(e, EX_PROTOCOL, "EHLO "
 					    "reply lists too many AUTH "

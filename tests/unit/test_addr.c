@@ -88,6 +88,10 @@ static const struct {
 	{ "a@x>", 0 },
 	{ "<a@x", 0 },
 	{ "a@x> SIZE=1", 0 },
+	{ "a\001b@x", 0 },
+	{ "a@x\tb", 0 },
+	{ "a@x\x7f", 0 },
+	{ "caf\xc3\xa9@x.example", 1 },
 };
 
 START_TEST(test_check)
@@ -130,6 +134,12 @@ static const struct {
 	{ "root", "", "root" },
 	{ "\"a@b\"", "host.example", "\"a@b\"@host.example" },
 	{ "\"a@b\"@c", "host.example", "\"a@b\"@c" },
+	/* Regression (fuzz_addr): a '"' inside a domain literal opened a
+	 * quote, so the '@' added was taken as quoted and the address
+	 * still looked bare: qualification was not idempotent. */
+	{ "m[\"]x", "host.example", "m[\"]x@host.example" },
+	{ "m[\"]x@host.example", "host.example", "m[\"]x@host.example" },
+	{ "a@[1.2.3.4]", "host.example", "a@[1.2.3.4]" },
 };
 
 START_TEST(test_qualify)
@@ -170,6 +180,8 @@ static const struct {
 	{ " <root (the admin)>", " <root@host.example (the admin)>" },
 	{ " John Smith", " John Smith" },	/* unparsable: unchanged */
 	{ " a@x", " a@x" },
+	/* Regression (fuzz_addr): rewriting twice adds nothing more. */
+	{ " m[\"]x@host.example", " m[\"]x@host.example" },
 };
 
 START_TEST(test_rewrite)

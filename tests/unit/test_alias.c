@@ -169,6 +169,61 @@ START_TEST(test_depth)
 }
 END_TEST
 
+/* Fan-out: "b" lists "a" fan times, "a" lists leaf fan times; the
+ * expansion of b is fan * fan addresses, over BOUNDS_RCPTS an error.
+ * Regression (fuzz_alias): "\x" targets bypassed the cap, so a few
+ * lines could expand to millions of recipients. */
+static const struct {
+	const char	*leaf;
+	int		 fan;
+	size_t		 n;		/* 0: EX_DATAERR */
+} fan_tab[] = {
+	{ "x@y", 10, 100 },
+	{ "\\x", 10, 100 },
+	{ "x@y", 40, 0 },
+	{ "\\x", 40, 0 },
+};
+
+START_TEST(test_fanout)
+{
+	char text[2048], *path;
+	size_t o = 0;
+	struct addr_list out;
+	struct aliases a;
+	struct err e;
+	int k;
+
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "a: ");
+	for (k = 0; k < fan_tab[_i].fan; k++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s%s",
+		    k ? ", " : "", fan_tab[_i].leaf);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "\nb: ");
+	for (k = 0; k < fan_tab[_i].fan; k++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%sa",
+		    k ? ", " : "");
+	ck_assert_uint_lt(o, sizeof(text) - 2);
+	text[o++] = '\n';
+	text[o] = '\0';
+	path = put(text);
+	addr_list_init(&out);
+	ck_assert_int_eq(alias_load(&a, path, &e), 0);
+	if (fan_tab[_i].n > 0) {
+		ck_assert_int_eq(alias_expand(&a, "b", NULL, &out, &e), 0);
+		ck_assert_uint_eq(out.n, fan_tab[_i].n);
+		ck_assert_str_eq(out.v[0], fan_tab[_i].leaf[0] == '\\' ?
+		    fan_tab[_i].leaf + 1 : fan_tab[_i].leaf);
+	} else {
+		ck_assert_int_eq(alias_expand(&a, "b", NULL, &out, &e), -1);
+		ck_assert_int_eq(e.code, EX_DATAERR);
+		ck_assert_uint_le(out.n, BOUNDS_RCPTS);
+	}
+	addr_list_free(&out);
+	alias_free(&a);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* Malformed files: EX_CONFIG naming the file and line. */
 static const struct {
 	const char *file, *errpart;
@@ -240,6 +295,7 @@ suite(void)
 
 	tcase_add_loop_test(tc, test_expand, 0, NELEM(tab));
 	tcase_add_loop_test(tc, test_depth, 0, NELEM(depth_tab));
+	tcase_add_loop_test(tc, test_fanout, 0, NELEM(fan_tab));
 	tcase_add_loop_test(tc, test_bad_file, 0, NELEM(bad_tab));
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_example_file);

@@ -240,7 +240,44 @@ static const char *bad_files[] = {
 	    "rcpt pending r@x\n\nmsg",
 	"relaymail-queue 1\nid ../../etc/pas\naccount a\nsender <>\n"
 	    "rcpt pending <r@x> \n\nmsg",
+	/* Regression (fuzz_qfile): what the writer refuses was accepted,
+	 * so the rewrite after each attempt failed and the file stuck. */
+	"relaymail-queue 1\nid 0000000000000001\naccount a b\nsender <>\n"
+	    "rcpt pending <r@x> \n\nmsg",
+	"relaymail-queue 1\nid 0000000000000001\naccount a\nsender <a<b>\n"
+	    "rcpt pending <r@x> \n\nmsg",
+	"relaymail-queue 1\nid 0000000000000001\naccount a\n"
+	    "sender <a\rb>\nrcpt pending <r@x> \n\nmsg",
+	"relaymail-queue 1\nid 0000000000000001\naccount a\031b\n"
+	    "sender <>\nrcpt pending <r@x> \n\nmsg",
+	"relaymail-queue 1\nid 0000000000000001\naccount a\nsender <>\n"
+	    "rcpt pending <r\001@x> \n\nmsg",
 };
+
+/* Regression (fuzz_qfile): a malformed line left the caller's stale
+ * error in place (queue_scan_dir then took a bad file for one delivered
+ * meanwhile, EX_NOINPUT, and skipped it silently). */
+START_TEST(test_malformed_stale_err)
+{
+	char path[512];
+	struct qfile q;
+	struct err e;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bad", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, bad_files[_i], strlen(bad_files[_i])),
+	    (ssize_t)strlen(bad_files[_i]));
+	qfile_init(&q);
+	err_set(&e, EX_NOINPUT, "stale");
+	ck_assert_msg(qfile_parse(fd, &q, &e) == -1, "accepted #%d", _i);
+	ck_assert_int_eq(e.code, EX_DATAERR);
+	ck_assert_str_ne(e.msg, "stale");
+	close(fd);
+	qfile_free(&q);
+}
+END_TEST
 
 START_TEST(test_malformed)
 {
@@ -674,6 +711,8 @@ suite(void)
 	tcase_add_test(tc, test_no_injection);
 	tcase_add_test(tc, test_bad_rcpt);
 	tcase_add_loop_test(tc, test_malformed, 0, NELEM(bad_files));
+	tcase_add_loop_test(tc, test_malformed_stale_err, 0,
+	    NELEM(bad_files));
 	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_lock_two_processes);
 	tcase_add_loop_test(tc, test_backoff, 0, NELEM(backoff_tab));
