@@ -87,6 +87,19 @@ conn_timeout(const struct conn *c, struct err *e)
 	    "relay %s", secs, c->peer);
 }
 
+/* Wait until the socket is ready for ev, or fail: timeout or poll error. */
+static int
+conn_await(const struct conn *c, short ev, long long deadline, struct err *e)
+{
+	int w = conn_wait(c->fd, ev, deadline);
+
+	if (w == 0)
+		return conn_timeout(c, e);
+	if (w == -1)
+		return err_set(e, EX_OSERR, "poll: %s", strerror(errno));
+	return 0;
+}
+
 static int
 conn_sockerr(int errnum, const char *what, struct err *e)
 {
@@ -129,7 +142,6 @@ conn_fill(struct conn *c, long long deadline, struct err *e)
 {
 	ssize_t n;
 	short ev;
-	int w;
 
 	if (c->rpos > 0) {
 		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
@@ -153,11 +165,8 @@ conn_fill(struct conn *c, long long deadline, struct err *e)
 			return -1;
 		if (ev == 0)
 			continue;
-		if ((w = conn_wait(c->fd, ev, deadline)) == 0)
-			return conn_timeout(c, e);
-		if (w == -1)
-			return err_set(e, EX_OSERR, "poll: %s",
-			    strerror(errno));
+		if (conn_await(c, ev, deadline, e) == -1)
+			return -1;
 	}
 }
 
@@ -236,7 +245,6 @@ conn_send_all(struct conn *c, struct err *e)
 	size_t off = 0;
 	ssize_t n;
 	short ev;
-	int w;
 
 	while (off < c->wlen) {
 		n = conn_io(c, NULL, c->wbuf + off, c->wlen - off, &ev, e);
@@ -248,11 +256,8 @@ conn_send_all(struct conn *c, struct err *e)
 			return -1;
 		if (n == 0 || ev == 0)
 			continue;
-		if ((w = conn_wait(c->fd, ev, deadline)) == 0)
-			return conn_timeout(c, e);
-		if (w == -1)
-			return err_set(e, EX_OSERR, "poll: %s",
-			    strerror(errno));
+		if (conn_await(c, ev, deadline, e) == -1)
+			return -1;
 	}
 	return 0;
 }
