@@ -124,7 +124,7 @@ install-links: install
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:.c=)
 FUZZTIME ?= 30
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) $(HDRS)
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(SRCS) $(HDRS)
 	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
 	    $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(SRCS) $(LDLIBS)
 fuzz: $(FUZZ_BINS)

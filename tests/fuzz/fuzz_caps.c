@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "fuzz.h"
 #include "smtp.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -129,29 +130,22 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct reply r;
-	const char *p = (const char *)data, *end = p + size, *nl;
+	const char *p = (const char *)data, *end = p + size, *line;
 	struct err e;
 	size_t len;
 	int rc;
 
 	reply_init(&r);
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		len = (size_t)((nl != NULL ? nl : end) - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
+	while (fuzz_next_line(&p, end, &line, &len)) {
 		/* conn_readline never returns a NUL inside a line. */
-		if (memchr(p, '\0', len) != NULL)
+		if (memchr(line, '\0', len) != NULL)
 			return 0;
-		rc = reply_feed(&r, p, len, &e);
+		rc = reply_feed(&r, line, len, &e);
 		if (rc == 1) {
 			parse(&r);
 			reply_init(&r);
 		} else if (rc == -1)
 			reply_init(&r);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
 	}
 	return 0;
 }

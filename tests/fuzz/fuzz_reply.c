@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "reply.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -37,24 +38,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct reply r;
-	const char *p = (const char *)data, *end = p + size, *nl;
+	const char *p = (const char *)data, *end = p + size, *line;
 	struct err e;
 	size_t len;
 	int rc;
 
 	reply_init(&r);
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		len = (size_t)((nl != NULL ? nl : end) - p);
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		rc = reply_feed(&r, p, len, &e);
+	while (fuzz_next_line(&p, end, &line, &len)) {
+		rc = reply_feed(&r, line, len, &e);
 		check(&r, rc);
 		if (rc != 0)
 			reply_init(&r);
-		if (nl == NULL)
-			break;
-		p = nl + 1;
 	}
 	return 0;
 }
