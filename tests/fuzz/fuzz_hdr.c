@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "hdr.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -112,13 +113,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 0 && (data[0] & 1))
 		o.force_from = "Account <acct@example.org>";
-	if ((fd = memfd_create("fuzz", 0)) == -1)
+	if ((fd = fuzz_memfd(data, size)) == -1)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		close(fd);
-		return 0;
-	}
 	msg_init(&m);
 	if (msg_read(&m, fd, 0, &e) != 0)
 		goto done;

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "addr.h"
 #include "hdr.h"
 
@@ -76,13 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e;
 	int fd, flags;
 
-	if ((fd = memfd_create("fuzz", 0)) == -1)
+	if ((fd = fuzz_memfd(data, size)) == -1)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		close(fd);
-		return 0;
-	}
 	flags = size > 0 && (data[0] & 1) ? MSG_DOT_ENDS : 0;
 	if (size > 0 && (data[0] & 2))
 		flags |= MSG_RAW;
