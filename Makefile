@@ -132,7 +132,7 @@ fuzz: $(FUZZ_BINS)
 	    ./$$f -max_total_time=$(FUZZTIME) tests/tmp/corpus-$${f##*/} \
 	    || exit 1; done
 
-# The setgid install mode (DESIGN §7): the binary is setgid to the
+# The setgid install mode (relaymail(8)): the binary is setgid to the
 # dedicated group `relaymail`, so /etc/relaymail.conf (0640 root:relaymail)
 # holding a password is readable through relaymail by every user without
 # being readable by them; the system queue is 2770 root:relaymail.

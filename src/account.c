@@ -1,6 +1,6 @@
 /*
- * account.c - choosing the account for a message (DESIGN §2, issue 3),
- * and the ad-hoc account of --relay=URL (DESIGN §1).
+ * account.c - choosing the account for a message (relaymail.conf(5)),
+ * and the ad-hoc account of --relay=URL (relaymail(8)).
  *
  * Selection order: -a NAME; the first account (in file order) with a
  * match_from glob matching the envelope sender; the top-level default;

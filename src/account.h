@@ -1,5 +1,5 @@
 /*
- * account.h - choosing the account for a message (DESIGN §2, issue 3).
+ * account.h - choosing the account for a message (relaymail.conf(5)).
  *
  * Order: the -a name; else the first account whose match_from globs match
  * the envelope sender (a user+detail@ sender also matches user@ patterns);

@@ -1,5 +1,5 @@
 /*
- * alias.h - the aliases file (DESIGN §2 `aliases`, issue 3), in the
+ * alias.h - the aliases file (relaymail.conf(5) `aliases`), in the
  * aliases(5) syntax that sendmail and Postfix read:
  *
  *	# comment

@@ -1,7 +1,7 @@
 /*
  * bdat.c - a mail transaction with CHUNKING (RFC 3030 §2, §4.1; RFC
  * 2920 PIPELINING; RFC 4954 §4 AUTH with an initial response), for
- * relay_send() when the relay offers CHUNKING (DESIGN §5: fewest round
+ * relay_send() when the relay offers CHUNKING (relaymail(8): fewest round
  * trips).
  *
  * The message leaves as one "BDAT <size> LAST" chunk of its canonical

@@ -1,5 +1,5 @@
 /*
- * cli.c - the sendmail-compatible command line (DESIGN §1).
+ * cli.c - the sendmail-compatible command line (relaymail(8)).
  *
  * One table says, for every single-letter flag, whether it takes an
  * argument and what it does; flags may be bundled (-ti), an argument may

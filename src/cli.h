@@ -1,5 +1,5 @@
 /*
- * cli.h - the sendmail command line (DESIGN §1): a table of accepted,
+ * cli.h - the sendmail command line (relaymail(8)): a table of accepted,
  * ignored and rejected flags, and the argv[0] personalities (mailq,
  * newaliases).
  *

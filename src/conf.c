@@ -1,8 +1,9 @@
 /*
- * conf.c - the configuration file (DESIGN §2, §7): the public API of
- * conf.h. Finding the file, loading it (reading is conf_read.c's, the
- * checks after reading conf_check.c's), the account helpers, secrets
- * from password_file or password_command, and the permission rules.
+ * conf.c - the configuration file (relaymail.conf(5); the setgid rule of
+ * relaymail(8)): the public API of conf.h. Finding the file, loading it
+ * (reading is conf_read.c's, the checks after reading conf_check.c's), the
+ * account helpers, secrets from password_file or password_command, and the
+ * permission rules.
  *
  * The module's files and what they share are listed in conf_int.h.
  * Paths follow the XDG Base Directory specification.
@@ -23,7 +24,7 @@ conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
 {
 	if ((st->st_mode & (S_IRGRP | S_IROTH)) == 0)
 		return 1;
-	/* DESIGN §7: root:relaymail 0640, read through the setgid group. */
+	/* relaymail(8): root:relaymail 0640, read through the setgid group. */
 	return system && st->st_uid == 0 && (st->st_mode & 0077) == 0040 &&
 	    st->st_gid == egid && egid != rgid;
 }

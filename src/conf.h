@@ -1,5 +1,5 @@
 /*
- * conf.h - the configuration file (DESIGN §2), read with libinih.
+ * conf.h - the configuration file (relaymail.conf(5)), read with libinih.
  *
  * conf_load() reads one INI file into a struct conf: a top-level
  * `default`, a [defaults] section and one section per account. Every
@@ -9,7 +9,7 @@
  *
  * Errors: EX_CONFIG with "file:line: what" for unknown keys, bad values,
  * missing required keys, a config holding a secret that group/others can
- * read (for root too, unless the setgid rule of DESIGN §7 applies),
+ * read (for root too, unless the setgid rule of relaymail(8) applies),
  * EX_NOINPUT when the named file cannot be read.
  */
 #ifndef RELAYMAIL_CONF_H
@@ -23,7 +23,7 @@
 #include "secret.h"
 
 /* The system config: the last place searched, and the only file the
- * setgid group may be used for (DESIGN §7). */
+ * setgid group may be used for (relaymail(8)). */
 #ifndef CONF_SYSTEM_PATH
 #define CONF_SYSTEM_PATH	"/etc/relaymail.conf"
 #endif
@@ -89,7 +89,7 @@ struct conf {
 };
 
 /*
- * Find the config to use (DESIGN §2 search order): cli_path (-C), then
+ * Find the config to use (relaymail.conf(5) search order): cli_path (-C), then
  * $RELAYMAIL_CONFIG, $XDG_CONFIG_HOME/relaymail/config (default
  * ~/.config/relaymail/config), /etc/relaymail.conf. Writes the first that
  * exists into out. EX_CONFIG when none exists (message lists the paths
@@ -129,7 +129,7 @@ int	 conf_account_from_url(struct account *out, const char *url,
 
 /*
  * 1 when a file with mode/owner st may hold a secret: not readable by
- * group or others, except the setgid rule of DESIGN §7 (system is 1 for
+ * group or others, except the setgid rule of relaymail(8) (system is 1 for
  * the system config and the files it names: owned by root, mode 0640,
  * group egid, egid != rgid). Added for unit tests and --check-config.
  */

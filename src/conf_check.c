@@ -1,10 +1,9 @@
 /*
  * conf_check.c - what is done after the configuration file has been read
- * (DESIGN §2, §7): [defaults] inherited by each account, the defaults
- * that depend on other keys resolved, and the checks that need the whole
- * file: required keys, keys that go together, fallback chains, the
- * `default` account, and the permission rule for a file holding a
- * password.
+ * (relaymail.conf(5)): [defaults] inherited by each account, the defaults that
+ * depend on other keys resolved, and the checks that need the whole file:
+ * required keys, keys that go together, fallback chains, the `default`
+ * account, and the permission rule for a file holding a password.
  */
 #include <stdio.h>
 #include <string.h>
@@ -86,7 +85,7 @@ check_account(struct parse *p, struct account *a, struct sect *s)
 		problem(p, line_of(a, s, KEY_FORCE_FROM), "[%s] force_from = "
 		    "yes needs from", a->name);
 	check_auth(p, a, s);
-	/* Decided (DESIGN §2): tls_verify = no is accepted, but unless a
+	/* Decided (relaymail.conf(5)): tls_verify = no is accepted, but unless a
 	 * pin still ties the relay to a key, say loudly what it means. */
 	if (!a->tls_verify && a->tls_pin == NULL && a->tls != TLS_NONE)
 		fprintf(w, "%s:%d: warning: [%s] tls_verify = no without "

@@ -1,6 +1,6 @@
 /*
  * conf_keys.c - the table of account keys of the configuration file
- * (DESIGN §2): each key's name, type and place in struct account, and
+ * (relaymail.conf(5)): each key's name, type and place in struct account, and
  * what walks the table generically: finding a key by name (INI key names
  * are case-insensitive), freeing and copying one key's value.
  *

@@ -1,6 +1,6 @@
 /*
  * conf_list.c - host names, address literals, TLS pins and the comma
- * lists they come in, as values of the configuration file (DESIGN §2).
+ * lists they come in, as values of the configuration file (relaymail.conf(5)).
  *
  * RFC 1123 §2.1 for host names; address literals as in RFC 5321 §4.1.3
  * ("IPv6:" prefix allowed) plus RFC 4007 §11 zone indexes; RFC 7469 §2.4

@@ -1,7 +1,7 @@
 /*
- * conf_read.c - reading the configuration file (DESIGN §2) with libinih:
- * our line reader in front of it, the [section] headers, and the handler
- * that stores each key = value of an account.
+ * conf_read.c - reading the configuration file (relaymail.conf(5)) with
+ * libinih: our line reader in front of it, the [section] headers, and the
+ * handler that stores each key = value of an account.
  *
  * libinih does the INI syntax; our own line reader in front of it counts
  * lines (Debian builds libinih without INI_HANDLER_LINENO), enforces

@@ -1,10 +1,10 @@
 /*
- * conf_value.c - parsing one value of the configuration file into its
- * field of struct account (DESIGN §2), by the key's type in the table of
- * conf_keys.c: strings, paths and the files they name, account names,
- * mail addresses, numbers, durations, booleans, enums, the log target,
- * a GnuTLS priority string and the TLS version. Host names, pins and
- * lists are conf_list.c's.
+ * conf_value.c - parsing one value of the configuration file into its field of
+ * struct account (relaymail.conf(5)), by the key's type in the table of
+ * conf_keys.c: strings, paths and the files they name, account names, mail
+ * addresses, numbers, durations, booleans, enums, the log target, a GnuTLS
+ * priority string and the TLS version. Host names, pins and lists are
+ * conf_list.c's.
  *
  * Every parser returns 0, or -1 with the reason in why; the caller
  * prefixes it with file:line and the key's name.

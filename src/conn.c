@@ -1,7 +1,7 @@
 /*
  * conn.c - buffered I/O on the relay connection, over plain TCP or TLS
  * (conn_attach, conn_write, conn_flush, conn_readline, conn_pending,
- * conn_close; DESIGN §5).
+ * conn_close; relaymail(8)).
  *
  * Writes collect in one BOUNDS_IO_BLOCK buffer and leave only when it is
  * full or on conn_flush(), so a PIPELINING group (RFC 2920 §3.1) goes out

@@ -1,6 +1,6 @@
 /*
  * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
- * deadline on every operation (DESIGN §5, §7). Implemented by net.c
+ * deadline on every operation (relaymail(8)). Implemented by net.c
  * (connect), tls.c (GnuTLS) and conn.c (buffered I/O).
  *
  * Writes are buffered and leave in as few write()/gnutls_record_send()

@@ -1,5 +1,5 @@
 /*
- * diag.c - --dry-run's plan and --probe (issue 3): everything relaymail
+ * diag.c - --dry-run's plan and --probe: everything relaymail
  * decided for a message, or everything a relay offers (RFC 5321
  * §4.1.1.1 EHLO keywords, RFC 4954 AUTH, the TLS session and the
  * certificate), with no mail sent. Secrets are never printed: only
@@ -36,7 +36,7 @@ secret_source(const struct account *a)
 	return "none";
 }
 
-/* --dry-run: everything decided, nothing sent (issue 3). */
+/* --dry-run: everything decided, nothing sent. */
 void
 diag_print_plan(const struct account *a, const char *why,
     const char *maildomain, const struct envelope *env,

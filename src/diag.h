@@ -1,5 +1,5 @@
 /*
- * diag.h - the diagnostics of issue 3 that show what relaymail would do
+ * diag.h - the diagnostics that show what relaymail would do
  * or what a relay offers, without sending mail: --dry-run's plan and
  * --probe.
  */

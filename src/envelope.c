@@ -1,5 +1,5 @@
 /*
- * envelope.c - the envelope sender and recipients (DESIGN §1 -t/-f, §4;
+ * envelope.c - the envelope sender and recipients (relaymail(8): -t, -f;
  * RFC 5321 §4.1.1.2 MAIL, §4.1.1.3 RCPT, §4.5.3.1 sizes).
  *
  * -t follows RFC 5322 §3.6.6: when a message has been resent, the
@@ -10,12 +10,12 @@
  * its Resent-To, Resent-Cc and Resent-Bcc. Otherwise To, Cc and Bcc.
  * Header and argument recipients are merged, as Postfix does.
  *
- * -f and recipient arguments are plain addresses (comma lists allowed
- * for cron's MAILTO); CR, LF, '<' or '>' in them is refused (DESIGN §4),
- * only "<>" means the null sender. Every address is checked with
- * addr_check() after alias expansion and qualification, so nothing that reaches MAIL FROM or RCPT TO can hold
- * CR, LF, NUL, '<' or '>'. Duplicates: the same local part and the same
- * domain ignoring case (RFC 5321 §2.4).
+ * -f and recipient arguments are plain addresses (comma lists allowed for
+ * cron's MAILTO); CR, LF, '<' or '>' in them is refused (relaymail(8)), only
+ * "<>" means the null sender. Every address is checked with addr_check() after
+ * alias expansion and qualification, so nothing that reaches MAIL FROM or RCPT
+ * TO can hold CR, LF, NUL, '<' or '>'. Duplicates: the same local part and the
+ * same domain ignoring case (RFC 5321 §2.4).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +135,7 @@ argv_rcpts(const struct envelope_opts *o, struct addr_list *out,
 	int i;
 
 	for (i = 0; i < o->nargv_rcpt; i++) {
-		/* DESIGN §4: an argument holding CR, LF, '<' or '>' is
+		/* relaymail(8): an argument holding CR, LF, '<' or '>' is
 		 * refused as a whole, before parsing (the list parser
 		 * would take CR/LF as folding and <> as syntax). */
 		if (strpbrk(o->argv_rcpt[i], "\r\n<>") != NULL)

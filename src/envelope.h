@@ -1,5 +1,5 @@
 /*
- * envelope.h - envelope sender and recipients (DESIGN §1, §4).
+ * envelope.h - envelope sender and recipients (relaymail(8)).
  */
 #ifndef RELAYMAIL_ENVELOPE_H
 #define RELAYMAIL_ENVELOPE_H

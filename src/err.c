@@ -1,5 +1,5 @@
 /*
- * err.c - error classes and the exit-code table (DESIGN §3).
+ * err.c - error classes and the exit-code table (relaymail(8)).
  *
  * Replies map to sysexits(3) codes by stage and class (RFC 5321 §4.2.1:
  * 4yz transient, 5yz permanent), refined by the RFC 3463 enhanced status

@@ -1,5 +1,5 @@
 /*
- * err.h - error classes and the exit-code table (DESIGN §3).
+ * err.h - error classes and the exit-code table (relaymail(8)).
  *
  * Every function that can fail returns 0 or -1 and fills a caller-provided
  * struct err: the sysexits(3) code the failure maps to and a message that

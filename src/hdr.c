@@ -1,6 +1,6 @@
 /*
  * hdr.c - header fields: lookup, unfolding, editing, and the rewriting
- * of DESIGN §4 / issue 3 done before a message leaves.
+ * of relaymail(8) done before a message leaves.
  *
  * RFC 5322 §3.6: origination date and From are required, Message-ID
  * should be present (§3.6.4), so we add what is missing. §3.6.3: Bcc must
@@ -18,7 +18,7 @@
 #include "addr.h"
 #include "hdr.h"
 
-/* Fields whose bare local names get the maildomain (issue 3). */
+/* Fields whose bare local names get the maildomain. */
 static const char *const qualified_fields[] = {
 	"From", "To", "Cc", "Reply-To", "Sender",
 	"Resent-From", "Resent-To", "Resent-Cc", "Resent-Sender"
@@ -291,7 +291,7 @@ phrase(const char *name, char *out, size_t outlen, struct err *e)
 	int plain = 1, eight = 0;
 	size_t o = 0;
 
-	/* Issue 2: CR, LF, '<' or '>' in -F is refused, not quoted. */
+	/* CR, LF, '<' or '>' in -F is refused, not quoted. */
 	if (strpbrk(name, "\r\n<>") != NULL)
 		return err_set(e, EX_DATAERR, "invalid full name: it holds CR, "
 		    "LF, '<' or '>'");

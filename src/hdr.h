@@ -1,5 +1,5 @@
 /*
- * hdr.h - header parsing helpers and the rewriting of DESIGN §4
+ * hdr.h - header parsing helpers and the rewriting of relaymail(8)
  * (RFC 5322 §3.6).
  */
 #ifndef RELAYMAIL_HDR_H
@@ -41,7 +41,7 @@ struct hdr_opts {
 };
 
 /*
- * The rewriting of DESIGN §4 and issue 3: remove Bcc, Resent-Bcc and
+ * The rewriting of relaymail(8): remove Bcc, Resent-Bcc and
  * Return-Path; qualify bare local names in From, To, Cc, Reply-To, Sender
  * (and their Resent- forms) with maildomain, keeping display names and
  * comments; with force_from, From becomes force_from (the old From goes

@@ -1,5 +1,5 @@
 /*
- * log.c - one log line per delivery attempt (DESIGN §5), free-form queue
+ * log.c - one log line per delivery attempt (relaymail(8)), free-form queue
  * events, and the -v protocol transcript.
  *
  * The destination is process-wide by nature (syslog(3) is), so it is the

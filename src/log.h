@@ -1,6 +1,6 @@
 /*
- * log.h - the one log line per delivery attempt (DESIGN §5) and the -v
- * protocol transcript (DESIGN §7: secrets never appear in either).
+ * log.h - the one log line per delivery attempt (relaymail(8)) and the -v
+ * protocol transcript (relaymail(8): secrets never appear in either).
  */
 #ifndef RELAYMAIL_LOG_H
 #define RELAYMAIL_LOG_H

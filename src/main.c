@@ -1,30 +1,23 @@
 /*
- * main.c - wires the pipeline of DESIGN §6: argv -> cli -> conf ->
- * account -> msg -> envelope -> relay -> err -> exit code. The only place
- * that exits.
+ * main.c - the entry point: parses argv (cli.c), picks the mode (send,
+ * queue listing, queue run, --queue-delete, the diagnostics) and hands
+ * it to the module that does it (send_run() in send.c wires one send:
+ * conf -> account -> msg -> envelope -> relay -> err). The only place
+ * that exits, with the code err.c maps the outcome to.
  */
-#include <errno.h>
-#include <netdb.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "account.h"
+#include "bounds.h"
 #include "cli.h"
 #include "conf.h"
 #include "diag.h"
 #include "envelope.h"
 #include "err.h"
-#include "hdr.h"
 #include "log.h"
-#include "msg.h"
 #include "priv.h"
 #include "queue.h"
-#include "relay.h"
 #include "send.h"
 
 static int
@@ -52,7 +45,7 @@ check_fullname(const char *name, struct err *e)
 /*
  * Find and load the configuration. -C and $RELAYMAIL_CONFIG name files
  * the caller chose, so the setgid group is dropped before they are
- * opened (DESIGN §7).
+ * opened (relaymail(8)).
  */
 static int
 load_config(const struct cli *c, struct conf *cf, FILE *report,
@@ -102,7 +95,7 @@ run_check_config(const struct cli *c)
 	return e.code != 0 ? e.code : EX_CONFIG;
 }
 
-/* -bp / mailq, -q [--force], --queue-delete ID (issue 4). */
+/* -bp / mailq, -q [--force], --queue-delete ID. */
 static int
 run_queue(const struct cli *c)
 {

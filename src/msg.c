@@ -1,6 +1,6 @@
 /*
  * msg.c - reading a message into canonical form and parsing its header
- * section (DESIGN §4). The body goes to a spool (spool.c); writing the
+ * section (relaymail(8)). The body goes to a spool (spool.c); writing the
  * message out is msg_emit.c's.
  *
  * RFC 5322 §2.1 and §2.3: lines end in CRLF; CR and LF appear only

@@ -1,6 +1,6 @@
 /*
  * msg.h - the message: a spool for the body and the parsed header section
- * (DESIGN §4).
+ * (relaymail(8)).
  *
  * msg_read() reads the caller's message to EOF (or to a lone "." line when
  * MSG_DOT_ENDS), and stores it in canonical form:

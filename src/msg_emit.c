@@ -1,5 +1,5 @@
 /*
- * msg_emit.c - writing a message out (DESIGN §4, §5): its size, and its
+ * msg_emit.c - writing a message out (relaymail(8)): its size, and its
  * octets in large blocks, dot-stuffed for DATA when asked.
  *
  * RFC 5321 §4.5.2: a line that starts with "." gets a second one, so

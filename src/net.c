@@ -1,6 +1,6 @@
 /*
  * net.c - open a TCP connection to the relay, with a deadline on every
- * step (DESIGN §5): conn_open() and conn_now_ms(). The addresses come
+ * step (relaymail(8)): conn_open() and conn_now_ms(). The addresses come
  * from net_resolve.c.
  *
  * Connecting follows RFC 8305 (Happy Eyeballs v2): the address list is

@@ -1,5 +1,5 @@
 /*
- * net_resolve.c - finding the relay's addresses (DESIGN §5: every step
+ * net_resolve.c - finding the relay's addresses (relaymail(8): every step
  * has a deadline). An address literal is converted without a lookup; a
  * name goes through getaddrinfo_a() so that the lookup, too, stops at the
  * deadline (glibc runs it in a helper thread; under valgrind use

@@ -1,5 +1,5 @@
 /*
- * priv.c - dropping the setgid group (DESIGN §7, issue 3).
+ * priv.c - dropping the setgid group (relaymail(8)).
  *
  * setresgid() sets the real, effective and saved gid together, so the
  * saved set-group-ID (POSIX setgid(2)) cannot be used to get the group

@@ -1,5 +1,5 @@
 /*
- * priv.h - the setgid install mode (DESIGN §7, issue 3).
+ * priv.h - the setgid install mode (relaymail(8)).
  *
  * The binary may be installed setgid to a dedicated `relaymail` group so
  * that /etc/relaymail.conf (0640 root:relaymail) with a password is

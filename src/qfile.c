@@ -1,7 +1,7 @@
 /*
  * qfile.c - one queued message on disk: creation, locking, atomic
- * replacement and removal (DESIGN §2; format at the top of queue.c, the
- * directory in qfile_dir.c, the header section in qfile_format.c).
+ * replacement and removal (relaymail(8), Queue; the format in qfile.h,
+ * the directory in qfile_dir.c, the header section in qfile_format.c).
  *
  * Durability follows the usual rule for POSIX file systems: data is
  * written and fsync'ed to a temporary name, the name is made visible with

@@ -1,8 +1,8 @@
 /*
- * qfile_dir.c - the queue directory D (layout in qfile.h, DESIGN §2 and
- * §7 for the system queue): D, D/msg and D/tmp created with exact modes,
- * paths inside it, the directory fsync that makes a new or removed name
- * durable, and the removal of what a crash left in D/tmp.
+ * qfile_dir.c - the queue directory D (layout in qfile.h; `queue_dir` in
+ * relaymail.conf(5), the system queue in relaymail(8)): D, D/msg and D/tmp
+ * created with exact modes, paths inside it, the directory fsync that makes a
+ * new or removed name durable, and the removal of what a crash left in D/tmp.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 
 #include "qfile_int.h"
 
-/* The system queue (DESIGN §2) and its group (DESIGN §7). */
+/* The system queue (relaymail.conf(5)) and its group (relaymail(8)). */
 #define QFILE_SYSTEM_DIR	"/var/spool/relaymail"
 #define QFILE_SYSTEM_GROUP	"relaymail"
 

@@ -1,6 +1,6 @@
 /*
  * qfile_format.c - the header section of a queue file (format version 1,
- * documented at the top of queue.c): the struct qfile in memory with its
+ * documented in qfile.h): the struct qfile in memory with its
  * recipients, its "key value" lines written in one piece, and parsed
  * back strictly (a malformed file is EX_DATAERR, never half-read).
  * Control characters in free text are written as spaces so that no

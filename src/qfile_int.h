@@ -1,7 +1,6 @@
 /*
  * qfile_int.h - what the files of the qfile module share (private; the
- * public contract is qfile.h, the format is documented at the top of
- * queue.c).
+ * public contract is qfile.h, the format is documented in qfile.h).
  *
  *	qfile.c		create, lock, replace and remove one queue file
  *	qfile_dir.c	the queue directory: creation, paths, directory

@@ -1,46 +1,13 @@
 /*
- * queue.c - the durable queue (DESIGN §2, §3, §5; RFC 5321 §4.5.4 retry
- * strategy, §6.1 reliable delivery, §4.5.5 null sender for notices; RFC
+ * queue.c - the durable queue (relaymail(8), Queue; RFC 5321 §4.5.4
+ * retry strategy, §6.1 reliable delivery, §4.5.5 null sender for notices; RFC
  * 1047 duplicates rather than losses; RFC 3464 notices). This file
  * commits messages and runs the queue (-q, and draining after a
  * successful send); the other queue_*.c files (scanning, one delivery,
  * outcomes and retry schedule, notices, mailq and deletion) are listed
  * in queue_int.h.
  *
- * ON-DISK FORMAT (version 1)
- *
- * queue_dir/msg/ID holds one message; queue_dir/tmp/ holds files being
- * written (never read by a queue run; leftovers older than an hour are
- * removed by queue runs). ID is 16 upper-case hex digits (8 of the time
- * of queueing, 8 random). A file is a header section of LF-terminated
- * "key value" lines, an empty line, then the message exactly as it will
- * be sent (RFC 5322, CRLF line endings, not dot-stuffed):
- *
- *   relaymail-queue 1                 format version, always first
- *   id 6560A1B2C3D4E5F6
- *   account work                      account that delivers it
- *   sender <alice@example.com>        <> is the null sender
- *   dsn-notify SUCCESS,FAILURE        RFC 3461 -N  (only when given)
- *   dsn-ret HDRS                      RFC 3461 -R  (only when given)
- *   dsn-envid abc123                  RFC 3461 -V  (only when given)
- *   body 8                            -B: 0 unset, 7, 8
- *   kind message                      or "notice" (never bounced)
- *   queued 1700000000                 first queued (Unix time)
- *   attempts 2                        delivery attempts so far
- *   next-retry 1700000600             not tried before this time
- *   last-error 451 4.3.0 Try later    why the last attempt failed
- *   rcpt pending <bob@example.com> 451 4.3.0 Try later
- *   rcpt sent <carol@example.com> 250 2.1.5 OK
- *   rcpt failed <dave@example.com> 550 5.1.1 No such user
- *   (empty line)
- *   message...
- *
- * "pending" recipients are retried, "sent" ones were accepted by the
- * relay, "failed" ones were refused permanently (or expired) and their
- * notice has already been queued. A file is never modified in place: a
- * new version is written to tmp/, fsync'ed, locked, renamed over the old
- * one and the directory fsync'ed (qfile.c). A message is removed once no
- * recipient is pending.
+ * The file format and its atomic replacement are in qfile.h.
  *
  * CONCURRENCY: a process owns a message while it holds flock(LOCK_EX) on
  * its file; busy messages are skipped, nothing global is locked, and a

@@ -1,9 +1,10 @@
 /*
- * queue.h - the durable queue (DESIGN §2, §3, §5; issue 4). The on-disk
- * format is documented at the top of queue.c; qfile.h has the storage
- * primitives, notice.h the failure notices.
+ * queue.h - the durable queue (relaymail(8), Queue). The on-disk format
+ * and the storage primitives are in qfile.h, the failure notices in
+ * notice.h.
  *
- * What the caller (main) does:
+ * What the caller (send.c for a send, main.c for the queue commands)
+ * does:
  *  - a temporary failure (or queue = always): queue_commit(); exit 0
  *    when it returns 0, else the error's code (73 or 75, never 0);
  *  - a successful send: queue_drain_session() over the same session

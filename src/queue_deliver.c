@@ -1,11 +1,10 @@
 /*
- * queue_deliver.c - one delivery attempt of one queued message (DESIGN
- * §5; RFC 5321 §4.5.4.1 retries, RFC 1047 a duplicate rather than a
- * loss): lock the file, load the message, send it to the recipients
- * still pending over the run's session, log the attempt, and hand the
- * outcome to queue_outcome.c. A busy message (locked by another
- * process) is skipped, a message deferred meanwhile by another run is
- * left alone.
+ * queue_deliver.c - one delivery attempt of one queued message (relaymail(8),
+ * Queue; RFC 5321 §4.5.4.1 retries, RFC 1047 a duplicate rather than a loss):
+ * lock the file, load the message, send it to the recipients still pending
+ * over the run's session, log the attempt, and hand the outcome to
+ * queue_outcome.c. A busy message (locked by another process) is skipped, a
+ * message deferred meanwhile by another run is left alone.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /*
  * queue_int.h - what the files of the queue module share (private; the
- * public contract is queue.h, the on-disk format is documented at the
- * top of queue.c).
+ * public contract is queue.h, the on-disk format is documented in
+ * qfile.h).
  *
- *	queue.c		the format; commit; queue runs and draining
+ *	queue.c		commit; queue runs and draining
  *	queue_scan.c	finding the messages in the queue directories
  *	queue_deliver.c	one delivery attempt of one queued message
  *	queue_outcome.c	what an attempt leaves: recipient states, retry

@@ -1,10 +1,10 @@
 /*
- * queue_list.c - looking at the queue from the command line (DESIGN §1,
- * §2): -bp / mailq lists every message with its recipients and their
- * last replies, --queue-delete removes one message by id. Neither
- * delivers anything; deletion takes the message's lock like a queue run
- * (concurrency rules: top of queue.c), so a message being delivered
- * right now is never removed under its owner.
+ * queue_list.c - looking at the queue from the command line (relaymail(8),
+ * Queue): -bp / mailq lists every message with its recipients and their last
+ * replies, --queue-delete removes one message by id. Neither delivers
+ * anything; deletion takes the message's lock like a queue run (concurrency
+ * rules: top of queue.c), so a message being delivered right now is never
+ * removed under its owner.
  */
 #include <stdio.h>
 #include <stdlib.h>

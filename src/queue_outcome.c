@@ -1,6 +1,6 @@
 /*
  * queue_outcome.c - what one delivery attempt leaves in the queue file
- * (DESIGN §5): each recipient sent, failed or still pending, the retry
+ * (relaymail(8)): each recipient sent, failed or still pending, the retry
  * schedule (RFC 5321 §4.5.4.1), the notice for those that failed (RFC
  * 5321 §6.1: a message accepted for relaying and then refused is
  * reported to its sender), and then removal, expiry after

@@ -1,8 +1,9 @@
 /*
  * queue_scan.c - finding the queued messages: every message file of a
  * queue directory's msg/, read without a lock, sorted oldest first, and
- * each distinct queue directory of the configuration once (DESIGN §2;
- * the format and the concurrency rules are at the top of queue.c).
+ * each distinct queue directory of the configuration once
+ * (relaymail.conf(5) `queue_dir`; the format is in qfile.h, the
+ * concurrency rules at the top of queue.c).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * relay.c - opening and closing SMTP sessions (DESIGN §5).
+ * relay.c - opening and closing SMTP sessions (relaymail(8)).
  *
  * RFC 5321 §3.1 (greeting), §4.1.1.1 (EHLO, HELO fallback), RFC 8314
  * (implicit TLS), RFC 3207 (STARTTLS: buffer empty after 220, §4.2
@@ -44,7 +44,7 @@ session_auth(struct relay_session *s, struct err *e)
 		return err_prefix(e, "%s", s->conn.peer);
 	if (m == AUTH_NONE)
 		return 0;
-	/* DESIGN §7: the password never crosses in the clear. */
+	/* relaymail(8): the password never crosses in the clear. */
 	if (!tls_active(s) && !(a->tls == TLS_NONE && s->conn.loopback))
 		return err_set(e, EX_UNAVAILABLE, "refusing to send AUTH %s "
 		    "credentials in plaintext to %s (use tls = starttls or "

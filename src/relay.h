@@ -1,5 +1,5 @@
 /*
- * relay.h - SMTP sessions and delivery transactions (DESIGN §5,
+ * relay.h - SMTP sessions and delivery transactions (relaymail(8),
  * RFC 5321, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 2920 PIPELINING,
  * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 3461 DSN).
  *
@@ -76,7 +76,7 @@ struct relay_session {
 /*
  * Open a session: connect, TLS, EHLO, AUTH. trace is the -v stream or
  * NULL. Errors carry the stage and the relay's reply; the exit code per
- * DESIGN §3 (EX_TEMPFAIL for refused/timeouts/4xx, EX_NOPERM for 535,
+ * relaymail(8) (EX_TEMPFAIL for refused/timeouts/4xx, EX_NOPERM for 535,
  * EX_PROTOCOL for garbage or plaintext where TLS was due, ...).
  */
 int	 relay_open(struct relay_session *, const struct account *,

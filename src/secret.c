@@ -1,5 +1,5 @@
 /*
- * secret.c - the buffer type for passwords and OAuth tokens (DESIGN §7).
+ * secret.c - the buffer type for passwords and OAuth tokens (relaymail(8)).
  *
  * A secret lives in its own heap allocation so it can be wiped and freed
  * as a unit. Wiping uses gnutls_memset(), which the compiler may not
@@ -7,7 +7,7 @@
  * NUL, CR or LF are refused: they would truncate the value or inject an
  * extra line into an SMTP AUTH exchange (RFC 4954 §4).
  *
- * Secrets also come from password_file and password_command (issue 3):
+ * Secrets also come from password_file and password_command:
  * only the first line counts, every buffer is bounded and wiped, and a
  * command runs under a deadline (poll) with its stderr kept for the
  * error message and its stdout never shown.

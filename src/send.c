@@ -1,9 +1,9 @@
 /*
- * send.c - one run of the mailer for the message on stdin (DESIGN §4,
- * §5): choose the account, read the message through the spool, build the
- * envelope, rewrite the headers, and deliver: every host of the account,
- * then its `fallback` account on a temporary failure. --dry-run prints
- * the plan instead; --probe connects without sending.
+ * send.c - one run of the mailer for the message on stdin (relaymail(8),
+ * DESCRIPTION and Delivery): choose the account, read the message through the
+ * spool, build the envelope, rewrite the headers, and deliver: every host of
+ * the account, then its `fallback` account on a temporary failure. --dry-run
+ * prints the plan instead; --probe connects without sending.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +44,7 @@ send_free(struct send_ctx *s)
 	conf_free(&s->conf);
 }
 
-/* The account: --relay, else -a / match_from / default (DESIGN §2). */
+/* The account: --relay, else -a / match_from / default (relaymail.conf(5)). */
 static int
 choose_account(struct send_ctx *s, struct err *e)
 {
@@ -185,7 +185,7 @@ count_state(const struct relay_rcpt *rcpt, size_t n, enum rcpt_state st)
 
 /*
  * After a partial success: 5xx recipients get a failure notice, 4xx
- * ones are queued for retry (DESIGN §5). Both go through the queue.
+ * ones are queued for retry (relaymail(8)). Both go through the queue.
  */
 static int
 queue_rest(struct send_ctx *s, const struct account *a,
@@ -289,7 +289,7 @@ enqueue(struct send_ctx *s, const struct account *a, const char *reason,
 }
 
 /* The account, then its fallback chain on temporary failures; then the
- * queue (DESIGN §5). */
+ * queue (relaymail(8)). */
 static int
 deliver(struct send_ctx *s, struct err *e)
 {
@@ -331,7 +331,7 @@ deliver(struct send_ctx *s, struct err *e)
 
 /*
  * Secrets of the account and of its fallback chain are read while the
- * setgid group (DESIGN §7) may still be needed to read them; --dry-run
+ * setgid group (relaymail(8)) may still be needed to read them; --dry-run
  * runs no password_command.
  */
 static int
@@ -359,7 +359,7 @@ send_run(struct send_ctx *s, struct err *e)
 	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
 		return -1;
 	/*
-	 * Config and secrets are read: the group (DESIGN §7) is dropped now
+	 * Config and secrets are read: the group (relaymail(8)) is dropped now
 	 * unless the message may have to go to the system queue, which is
 	 * 2770 root:relaymail. Nothing opened from here on is chosen by the
 	 * caller except the spool file in $TMPDIR, created O_EXCL.

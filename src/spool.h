@@ -1,5 +1,5 @@
 /*
- * spool.h - a byte store for a message body (DESIGN §4): the first
+ * spool.h - a byte store for a message body (relaymail(8)): the first
  * BOUNDS_SPOOL_MEM bytes in memory, the rest in an unlinked temporary
  * file ($TMPDIR or /tmp), so memory stays bounded whatever the size.
  *

@@ -4,7 +4,7 @@
  *
  * Lines end in LF, optionally preceded by CR (files edited on Windows);
  * the cap applies to the content without them. A line over the cap is
- * an error, never silently truncated (DESIGN §9), so the rest of the
+ * an error, never silently truncated (README), so the rest of the
  * line is consumed and the caller reports it at its own line number.
  */
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /*
  * tls.c - TLS on the relay connection with GnuTLS: conn_tls_start() and
- * the record I/O conn.c uses (DESIGN §5, §7: TLS fails closed). What is
+ * the record I/O conn.c uses (relaymail(8): TLS fails closed). What is
  * checked after the handshake is in tls_verify.c.
  *
  * - Implicit TLS (RFC 8314 §3.3) or after STARTTLS's 220 (RFC 3207 §4.2:

@@ -1,6 +1,6 @@
 /*
  * tls_verify.c - what is checked and recorded once the TLS handshake is
- * done (DESIGN §5, §7: TLS fails closed):
+ * done (relaymail(8): TLS fails closed):
  *
  * - the negotiated version again (RFC 8996: never below TLS 1.2, RFC
  *   5246; TLS 1.3, RFC 8446, when tls_min_version = 1.3);

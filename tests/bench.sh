@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/bench.sh - `make bench` (DESIGN §8): relaymail against msmtp in one
+# tests/bench.sh - `make bench` (README): relaymail against msmtp in one
 # run, on loopback, both configured the same way: implicit TLS (RFC 8314)
 # to the project's testrelay with the test CA, AUTH PLAIN (RFC 4954), the
 # same messages, PIPELINING (RFC 2920) offered. It measures

@@ -1,11 +1,27 @@
 #!/bin/sh
-# make lint: banned functions (DESIGN §9), then cppcheck when installed.
+# make lint: banned functions and functions over 80 lines (the rules of
+# the README's Hacking section), then cppcheck when installed.
 cd "$(dirname "$0")/.." || exit 1
 rc=0
 banned='\b(strcpy|strcat|sprintf|strtok|atoi|alarm|system|gets|setjmp|longjmp)[[:space:]]*\('
 if grep -nE "$banned" src/*.c src/*.h tests/relay/*.c 2>/dev/null |
     grep -vE '^\S+:[0-9]+:\s*(\*|/\*)'; then
-	echo "lint: banned function used (see DESIGN §9)"
+	echo "lint: banned function used (see README, Hacking)"
+	rc=1
+fi
+# A function body is the lines between a "{" and a "}" in column 0 (KNF
+# puts both there, and nothing else); its name is the last line before
+# it that starts with an identifier and "(".
+long=$(awk -v max=80 '
+	FNR == 1 { name = ""; start = 0 }
+	/^[A-Za-z_][A-Za-z0-9_]*\(/ { name = $0; sub(/\(.*/, "", name) }
+	/^\{/ { start = FNR }
+	/^\}/ && start { n = FNR - start - 1
+		if (n > max) printf "%s: %s() is %d lines\n", FILENAME, name, n
+		start = 0 }' src/*.c tests/relay/*.c)
+if [ -n "$long" ]; then
+	printf '%s\n' "$long"
+	echo "lint: functions over 80 lines (see README, Hacking)"
 	rc=1
 fi
 if command -v cppcheck >/dev/null 2>&1; then

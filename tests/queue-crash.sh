@@ -1,5 +1,5 @@
 #!/bin/bash
-# queue-crash.sh - the kill -9 loop of issue 4. Hundreds of SIGKILLs at
+# queue-crash.sh - the kill -9 loop. Hundreds of SIGKILLs at
 # random instants, first during enqueue, then during queue runs, and
 # after each one the queue is checked:
 #  - no loss: every message whose sender got exit 0 is queued, and in

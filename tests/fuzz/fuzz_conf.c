@@ -1,7 +1,7 @@
 /*
  * fuzz_conf.c - libFuzzer target for the configuration reader
  * (conf_load: conf.c, conf_read.c with libinih, conf_keys.c,
- * conf_value.c, conf_list.c, conf_check.c; DESIGN §2). The input is the
+ * conf_value.c, conf_list.c, conf_check.c; relaymail.conf(5)). The input is the
  * text of a config file, written to one temporary file at mode 0600
  * (rewritten for each input). Invariants:
  *  - no crash, no leak (LSan runs on every input), no UB;

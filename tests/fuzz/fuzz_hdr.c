@@ -1,5 +1,5 @@
 /*
- * fuzz_hdr.c - libFuzzer target for the header rewriting of DESIGN §4
+ * fuzz_hdr.c - libFuzzer target for the header rewriting of relaymail(8)
  * (hdr.c, RFC 5322 §3.6): the input is a message read with msg_read(),
  * then hdr_prepare() with fixed options (maildomain set; force_from on
  * when the first input octet is odd), then msg_emit(). Invariants:
@@ -9,7 +9,7 @@
  *  - no Bcc, Resent-Bcc or Return-Path field is left in the output;
  *  - Date, Message-ID and From are each present: exactly once when the
  *    input had at most one (hdr_prepare adds what is missing and, per
- *    DESIGN §4, does not remove a submitter's duplicates), the input's
+ *    relaymail(8), does not remove a submitter's duplicates), the input's
  *    count otherwise; with force_from exactly one From.
  * The output's header section is re-parsed from the emitted bytes (not
  * from struct msg), so what is checked is what would go on the wire.

@@ -2,7 +2,7 @@
  * fuzz_msg.c - libFuzzer target for msg_read (canonicalisation, header
  * section), hdr_prepare and addr_parse_list on every header value, and
  * msg_emit with dot-stuffing. Besides memory errors it checks the
- * properties DESIGN §4 promises for whatever comes in:
+ * properties relaymail(8) promises for whatever comes in:
  *  - every CR leaving is followed by LF and every LF preceded by CR;
  *  - with stuffing, no line is a lone "." (no early end of data);
  *  - msg_size() equals the unstuffed output length.

@@ -1,6 +1,6 @@
 /*
  * fuzz_qfile.c - libFuzzer target for the queue file parser
- * (qfile_parse, qfile_format.c; format at the top of queue.c). The
+ * (qfile_parse, qfile_format.c; format in qfile.h). The
  * input is a whole queue file, written to a memfd. Invariants:
  *  - no crash, no leak, no UB; the header read is bounded
  *    (QFILE_HEADER_MAX), so time and memory are too;

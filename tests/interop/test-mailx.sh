@@ -2,7 +2,7 @@
 # Interop: bsd-mailx `mail -s SUBJECT ADDR...` through relaymail into a
 # real Postfix. mailx runs its `sendmail` variable (set in a private
 # MAILRC) as `sendmail -i -t`; relaymail finds its config through
-# $RELAYMAIL_CONFIG (DESIGN section 2), so nothing of the system is
+# $RELAYMAIL_CONFIG (relaymail.conf(5)), so nothing of the system is
 # touched. mailx writes no From and may name bare local users: relaymail
 # must add a From, qualify `root` and map it through the aliases file.
 . "$(dirname "$0")/lib-postfix.sh"

@@ -130,13 +130,13 @@ wrong_password() {
 
 bad_tls() {
 	# bad_tls NAME MODE KEY=VALUE: a certificate relaymail must not trust
-	# (TLS fails closed, DESIGN section 7): exit 69, nothing delivered.
+	# (TLS fails closed, relaymail(8)): exit 69, nothing delivered.
 	refused_case "$1" "$2" 69 0.3 \
 	    "$2 port, $3: refused, exit 69, nothing delivered" "$3"
 }
 
 mechs=$(echo "$PF_MECHS" | tr 'A-Z' 'a-z')
-# The strongest mechanism Postfix offers here (DESIGN section 2, auth=auto).
+# The strongest mechanism Postfix offers here (relaymail.conf(5), auth=auto).
 AUTO_MECH=CRAM-MD5
 case " $PF_MECHS " in *" SCRAM-SHA-256 "*) AUTO_MECH=SCRAM-SHA-256 ;; esac
 for mode in implicit starttls; do

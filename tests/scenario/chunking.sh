@@ -1,5 +1,5 @@
 #!/bin/bash
-# CHUNKING (RFC 3030, DESIGN §5): when the relay offers it, the message
+# CHUNKING (RFC 3030, relaymail(8)): when the relay offers it, the message
 # leaves as one "BDAT <size> LAST" chunk of raw (not dot-stuffed) octets.
 # With PIPELINING and a small message the deferred AUTH, MAIL, RCPT, BDAT,
 # the message and QUIT leave in one write (one round trip); a large

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Every row of the exit-code table (DESIGN §3) produced by the real binary,
+# Every row of the exit-code table (relaymail(8)) produced by the real binary,
 # each with what the relay received (or that nothing reached it).
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,10 +1,10 @@
 #!/bin/bash
-# argv[0] personalities and the modes that never send (DESIGN §1):
+# argv[0] personalities and the modes that never send (relaymail(8)):
 # sendmail, mailq and newaliases as links to the binary, --help,
 # --version, -bs and unknown flags. Each case asserts the exit code and
 # what the relay received (nothing, where nothing may be sent).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 # as_name NAME ARGS...: run the binary through a link called NAME.
 as_name() {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The durable queue (issue 4): a temporary failure queues and exits 0, a
+# The durable queue: a temporary failure queues and exits 0, a
 # queue run delivers the exact bytes, 4xx at every stage queues, 5xx never
 # does, queue = never / always, mailq, --queue-delete, draining over a
 # successful session, and a queue that cannot be written never claims the

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Concurrency (issue 4): 100 simultaneous senders while the relay is
+# Concurrency: 100 simultaneous senders while the relay is
 # down all exit 0 and queue; then overlapping queue runs deliver every
 # message exactly once (one lock per message, nothing global).
 . "$(dirname "$0")/../lib.sh"

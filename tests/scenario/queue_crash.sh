@@ -1,5 +1,5 @@
 #!/bin/bash
-# The kill -9 loop of issue 4 (tests/queue-crash.sh) as a scenario group:
+# The kill -9 loop (tests/queue-crash.sh) as a scenario group:
 # KILLS=n overrides the number of kills per phase (default 200).
 # The valgrind pass of make check leaves it out: the loop kills the
 # binary at random instants (valgrind would only slow every kill), and

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Per-recipient outcomes and failure notices (issue 4, RFC 3464): partial
+# Per-recipient outcomes and failure notices (RFC 3464): partial
 # acceptance, permanent refusal during a queue run, expiry, the null
 # sender (never a notice), notify = ADDR / none, and a notice that cannot
 # be delivered (logged and dropped, never bounced).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Successful deliveries and the message/envelope rules (DESIGN §1, §4,
+# Successful deliveries and the message/envelope rules (relaymail(8),
 # §5): what the relay receives is compared byte for byte with what it
 # must be; the transcript shows the envelope, DSN/SIZE/BODY parameters,
 # pipelining and QUIT written with the end of data.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The stage matrix (issue 2): every SMTP stage x {4xx, 5xx, disconnect,
+# The stage matrix: every SMTP stage x {4xx, 5xx, disconnect,
 # stall, garbage}, over STARTTLS (so every stage exists and TLS and AUTH
 # are both required). 4xx, a dropped connection and a stall are temporary
 # (75; a stall must end within the timeout); 5xx gets its class; garbage
@@ -10,7 +10,7 @@
 STAGES="greeting ehlo starttls auth mail rcpt data eod"
 TIMEOUT=2
 
-# The 5xx reply for each stage and the exit code it must map to (DESIGN §3
+# The 5xx reply for each stage and the exit code it must map to (relaymail(8)
 # with RFC 3463 refining the class).
 perm_reply() {
 	case $1 in

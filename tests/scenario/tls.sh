@@ -1,5 +1,5 @@
 #!/bin/bash
-# TLS fails closed (DESIGN §5, §7): bad certificates, old protocol
+# TLS fails closed (relaymail(8)): bad certificates, old protocol
 # versions, STARTTLS missing or tampered with, a plaintext server on an
 # implicit-TLS port. After any TLS failure the relay gets no AUTH and no
 # MAIL, and the password never crosses in the clear.

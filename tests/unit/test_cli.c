@@ -1,5 +1,5 @@
 /*
- * test_cli.c - the flag table (DESIGN §1): each accepted, ignored and
+ * test_cli.c - the flag table (relaymail(8)): each accepted, ignored and
  * rejected flag, bundling, attached and separate arguments, argv[0]
  * personalities, and the exit code of bad input.
  */

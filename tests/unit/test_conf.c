@@ -1,6 +1,6 @@
 /*
- * test_conf.c - the configuration file (DESIGN §2, §7): every key's bad
- * values with file:line, good configs to fields, [defaults] inheritance,
+ * test_conf.c - the configuration file (relaymail.conf(5)): every key's
+ * bad values with file:line, good configs to fields, [defaults] inheritance,
  * long values, permission rules, password_file, conf_find's search order.
  * Files are written under a mkdtemp directory.
  */
@@ -441,7 +441,7 @@ START_TEST(test_perm)
 }
 END_TEST
 
-/* The setgid rule (DESIGN §7) as a pure function. */
+/* The setgid rule (relaymail(8)) as a pure function. */
 static const struct mode_case {
 	mode_t	 mode;
 	uid_t	 uid;
@@ -562,7 +562,7 @@ START_TEST(test_password_command)
 }
 END_TEST
 
-/* Search order (DESIGN §2). "@" at the start of a path stands for the
+/* Search order (relaymail.conf(5)). "@" at the start of a path stands for the
  * test directory; files lists what exists. */
 static const struct find_case {
 	const char	*cli, *env, *xdg;

@@ -1,5 +1,5 @@
 /*
- * test_err.c - the exit-code table (DESIGN §3): every stage × reply class,
+ * test_err.c - the exit-code table (relaymail(8)): every stage × reply class,
  * refined by enhanced status codes, and the "worst failure" order.
  */
 #include <string.h>

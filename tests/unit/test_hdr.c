@@ -1,5 +1,5 @@
 /*
- * test_hdr.c - header helpers and the rewriting of DESIGN §4 / issue 3:
+ * test_hdr.c - header helpers and the rewriting of relaymail(8):
  * input headers + options -> the exact header section that leaves.
  */
 #include <stdio.h>
@@ -47,7 +47,7 @@ static const struct {
 	const char	*sender, *fullname, *user, *maildomain, *force;
 	const char	*want;
 } tab[] = {
-	/* qualification keeps names and comments (issue 3) */
+	/* qualification keeps names and comments */
 	{ "From: root (Cron Daemon)\nTo: root\nSubject: root\n" DM "\nb\n",
 	  "root@host.example", NULL, "root", "host.example", NULL,
 	  "From: root@host.example (Cron Daemon)\r\nTo: root@host.example\r\n"

@@ -1,6 +1,6 @@
 /*
  * test_log.c - the -v transcript's redaction of AUTH payloads and the
- * one log line per attempt (DESIGN §5, §7): what reaches the transcript
+ * one log line per attempt (relaymail(8)): what reaches the transcript
  * and the log file, and that secrets do not.
  */
 #include <stdio.h>

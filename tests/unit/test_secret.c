@@ -1,7 +1,7 @@
 /*
  * test_secret.c - secret buffers, password_command (first line, exit
  * status and stderr summarised, stdout never shown, deadline), reading
- * a secret file, and the setgid group drop of priv.c (DESIGN §7).
+ * a secret file, and the setgid group drop of priv.c (relaymail(8)).
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The setgid install mode (issue 3, DESIGN §7): a copy of the binary
+# The setgid install mode (relaymail(8)): a copy of the binary
 # setgid to the `relaymail` group reads a system config 0640
 # root:relaymail (with a password) for any user; -C and
 # $RELAYMAIL_CONFIG drop the group before anything is opened; a user's
@@ -15,7 +15,7 @@
 # The setgid copy runs without valgrind even with VALGRIND=1: valgrind
 # cannot run a set-group-ID program as another user.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 # LeakSanitizer cannot run in a set-group-ID process (it needs ptrace):
 # with make check SANITIZE=1 the setgid copy runs with leak detection off

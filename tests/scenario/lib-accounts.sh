@@ -1,6 +1,6 @@
-# tests/scenario/lib-sysmail.sh - helpers for the sysmail_*.sh groups
-# (issue 3: accounts, failover, diagnostics, secrets, setgid), sourced
-# after ../lib.sh. run-scenarios.sh skips lib*.sh files.
+# tests/scenario/lib-accounts.sh - helpers for the groups whose configs
+# have several accounts or relays (accounts, failover, diagnostics,
+# secrets, setgid, personality), sourced after ../lib.sh. run-scenarios.sh skips lib*.sh files.
 #
 # A case with several accounts writes its whole config with mconf, using
 # $(relay_keys) for the lines that reach the case's relay:

@@ -1,11 +1,11 @@
 #!/bin/bash
-# Accounts and local names (issue 3, DESIGN §2, §4) through the real
+# Accounts and local names (relaymail.conf(5), relaymail(8)) through the real
 # binary: -a, match_from globs (user+detail@ matches user@), default,
 # --relay, `from`, force_from, maildomain qualification and aliases. Each
 # account has its own EHLO name (`domain`), so the transcript shows which
 # one ran; the log line names it too.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 # Three accounts on the case's relay: main (default), work, lists.
 accounts_conf() {

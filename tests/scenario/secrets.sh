@@ -1,11 +1,11 @@
 #!/bin/bash
-# Secrets (issue 3, DESIGN §2, §7): password, password_command (first
+# Secrets (relaymail.conf(5), relaymail(8)): password, password_command (first
 # line; failures exit 78 with the command's stderr summarised, never its
 # output), password_file; files holding a secret must not be readable by
 # group or others, for root too; the password never reaches -v output
 # or the log. The relay checks the password itself (AUTH ok/failed).
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 # sec_conf [key=value...]: lib.sh's conf, logging to $T/log.
 sec_conf() {

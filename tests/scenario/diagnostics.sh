@@ -1,10 +1,10 @@
 #!/bin/bash
-# Diagnostics (issue 3, DESIGN §1): --dry-run prints the decisions and
+# Diagnostics (relaymail(8)): --dry-run prints the decisions and
 # connects to nothing; --probe[=ACCOUNT] does TLS and AUTH, prints what
 # it learnt and sends no MAIL, exiting as a send would; --check-config
 # reports every problem with file:line and exits 0 or 78.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 # diag_conf: main (default) and work, maildomain and aliases inherited.
 diag_conf() {

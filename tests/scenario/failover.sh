@@ -1,5 +1,5 @@
 #!/bin/bash
-# Failover (issue 3, DESIGN §2 `host`, `fallback`, §5): every host of an
+# Failover (relaymail.conf(5) `host`, `fallback`): every host of an
 # account in order, then the `fallback` account on a temporary failure,
 # all under one overall deadline; permanent failures never fall back; the
 # log line names the relay that took the message.
@@ -8,7 +8,7 @@
 # loopback address: 127.0.0.2 on the relay's port is a closed port (the
 # relay binds 127.0.0.1 only), and `localhost` reaches the relay again.
 . "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/lib-sysmail.sh"
+. "$(dirname "$0")/lib-accounts.sh"
 
 TIMEOUT=2
 
@@ -45,7 +45,7 @@ grep -qa 'relay=\[127\.0\.0\.2\]' "$T/log" && fail "log names the dead host"
 expect_fast 2
 t_end
 
-# DESIGN §5: the log line has "the relay's reply and queue id" - the
+# relaymail(8): the log line has "the relay's reply and queue id" - the
 # end-of-data reply, not QUIT's 221 that follows it.
 t_begin "the log line carries the end-of-data reply with the queue id"
 relay_start implicit
