@@ -250,12 +250,12 @@ url_apply(struct account *a, const struct url *u, struct err *e)
 	a->tls = u->tls;
 	a->port = u->port;	/* 0: resolved from tls */
 	if ((a->hosts[0] = strdup(u->host)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	a->nhosts = 1;
 	if (u->user[0] != '\0') {
 		free(a->user);
 		if ((a->user = strdup(u->user)) == NULL)
-			return err_set(e, EX_OSERR, "out of memory");
+			return err_nomem(e);
 	}
 	return 0;
 }

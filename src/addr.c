@@ -27,12 +27,12 @@ addr_list_add(struct addr_list *l, const char *a, struct err *e)
 	if (l->n == l->cap) {
 		ncap = l->cap ? l->cap * 2 : 8;
 		if ((nv = reallocarray(l->v, ncap, sizeof(*nv))) == NULL)
-			return err_set(e, EX_OSERR, "out of memory");
+			return err_nomem(e);
 		l->v = nv;
 		l->cap = ncap;
 	}
 	if ((l->v[l->n] = strdup(a)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	l->n++;
 	return 0;
 }
@@ -191,7 +191,7 @@ addr_rewrite(const char *value, const char *domain, char **out,
 
 	*out = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	if (domain == NULL || *domain == '\0' ||
 	    addr_scan_list(value, note_bare, l, &ign) == -1)
 		l->n = 0;		/* unparsable: leave it as it is */
@@ -204,7 +204,7 @@ addr_rewrite(const char *value, const char *domain, char **out,
 	}
 	if ((s = malloc(olen + 1)) == NULL) {
 		free(l);
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	}
 	for (i = 0; i < l->n; i++) {
 		memcpy(s + o, value + from, l->v[i] - from);

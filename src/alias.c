@@ -42,7 +42,7 @@ alias_new(struct aliases *a, struct err *e)
 	if (a->n == a->cap) {
 		ncap = a->cap ? a->cap * 2 : 16;
 		if ((nv = reallocarray(a->v, ncap, sizeof(*nv))) == NULL) {
-			err_set(e, EX_OSERR, "out of memory");
+			err_nomem(e);
 			return NULL;
 		}
 		a->v = nv;
@@ -120,7 +120,7 @@ parse_entry(struct aliases *a, char *s, int line, struct err *e)
 		return -1;
 	al->line = line;
 	if ((al->name = strdup(s)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	if (parse_targets(a, al, colon + 1, e) == -1)
 		return -1;
 	if (al->targets.n == 0 && !al->unsupported)
@@ -139,7 +139,7 @@ append(char **buf, size_t *len, const char *line, struct err *e)
 	if (*len + n + 1 > BOUNDS_HEADER)
 		return err_set(e, EX_CONFIG, "alias entry too long");
 	if ((nb = realloc(*buf, *len + n + 2)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	nb[(*len)++] = ' ';
 	memcpy(nb + *len, line, n + 1);
 	*len += n;
@@ -208,7 +208,7 @@ alias_load(struct aliases *a, const char *path, struct err *e)
 
 	alias_init(a);
 	if ((a->path = strdup(path)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	if ((fp = fopen(path, "re")) == NULL)
 		return err_set(e, EX_CONFIG, "aliases file %s: %s", path,
 		    strerror(errno));

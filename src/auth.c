@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "sasl.h"
 #include "secret.h"
 #include "smtp.h"
@@ -133,7 +134,7 @@ write_b64(struct relay_session *s, const char *prefix, const void *raw,
 		if (len == 0)
 			line[n++] = '=';
 	}
-	if (len > 0 && sasl_b64_encode(raw, len, line + n, sizeof(line) - n,
+	if (len > 0 && base64_encode(raw, len, line + n, sizeof(line) - n,
 	    &bl) == -1)
 		return err_set(e, EX_CONFIG, "SASL response longer than %d "
 		    "octets", BOUNDS_SASL);
@@ -171,7 +172,7 @@ challenge(struct relay_session *s, enum auth_mech m, struct reply *r,
 		return -1;
 	if (r->code != 334)
 		return refused(s, m, r, e);
-	if (sasl_b64_decode(r->text[0], strlen(r->text[0]), ch, cap - 1,
+	if (base64_decode(r->text[0], strlen(r->text[0]), ch, cap - 1,
 	    chlen) == -1) {
 		/* RFC 4954 §4: "*" cancels; the relay answers 501. */
 		if (smtp_writef(s, e, "*") == 0)
@@ -305,7 +306,7 @@ run_scram(struct relay_session *s, const char *user, const char *pass,
 	}
 	/* The decoder sets no error: e may still hold an earlier host's
 	 * failure (failover), which must not stand for this one. */
-	if (sasl_b64_decode(r.text[0], strlen(r.text[0]), ch, sizeof(ch) - 1,
+	if (base64_decode(r.text[0], strlen(r.text[0]), ch, sizeof(ch) - 1,
 	    &n) == -1) {
 		err_set(e, EX_PROTOCOL, "SCRAM: bad server-final");
 		goto out;

@@ -141,7 +141,7 @@ conf_account_finish(struct account *a, int system, struct err *e)
 		return err_set(e, EX_CONFIG, "account %s: cannot find a "
 		    "home directory for the queue; set queue_dir", a->name);
 	if ((a->queue_dir = strdup(buf)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	return 0;
 }
 
@@ -237,7 +237,7 @@ conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
 	conf_account_init(&c->defaults);
 	memcpy(c->defaults.name, "defaults", sizeof("defaults"));
 	if ((c->path = strdup(path)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	c->system = strcmp(path, CONF_SYSTEM_PATH) == 0;
 	c->defaults.file = c->path;
 	memset(&p, 0, sizeof(p));

@@ -154,7 +154,7 @@ conf_keys_copy(struct account *dst, const struct account *src,
 			return secret_set(&dst->password, src->password.buf,
 			    src->password.len, e);
 	} else if (k->type == K_DURATION)
-		dst->queue_lifetime = src->queue_lifetime;
+		memcpy(df, sf, sizeof(long));	/* seconds */
 	else {
 		memcpy(df, sf, sizeof(int));
 		if (k->type == K_LOG && src->log_path != NULL &&

@@ -303,7 +303,7 @@ conf_value_set(const struct parse *p, struct account *a, const struct key *k,
 		if (parse_duration(v, &l) == -1)
 			return bad(why, wlen, "expected a duration such as 5d, "
 			    "12h, 30m or seconds, at most 365d");
-		a->queue_lifetime = l;
+		memcpy(f, &l, sizeof(l));	/* a long, in seconds */
 		return 0;
 	case K_HOSTS:
 		return conf_list_hosts(a, v, why, wlen);

@@ -165,7 +165,7 @@ add_rcpt(struct envelope *env, const char *a, const char *maildomain,
 		return err_set(e, EX_DATAERR, "more than %d recipients",
 		    BOUNDS_RCPTS);
 	if ((env->rcpt[env->nrcpt] = strdup(buf)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	env->nrcpt++;
 	return 0;
 }

@@ -32,6 +32,12 @@ err_set(struct err *e, int code, const char *fmt, ...)
 }
 
 int
+err_nomem(struct err *e)
+{
+	return err_set(e, EX_OSERR, "out of memory");
+}
+
+int
 err_prefix(struct err *e, const char *fmt, ...)
 {
 	char pre[BOUNDS_ERRMSG], old[BOUNDS_ERRMSG];

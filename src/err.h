@@ -36,6 +36,8 @@ enum stage {
 /* Clear an error. */
 void	 err_clear(struct err *);
 /* Set code and printf-formatted message; always returns -1. */
+/* EX_OSERR "out of memory": the one message for every failed allocation. */
+int	 err_nomem(struct err *);
 int	 err_set(struct err *, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Prefix the existing message with more context; returns -1. */

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "addr.h"
+#include "base64.h"
 #include "hdr.h"
 
 /* Fields whose bare local names get the maildomain. */
@@ -85,7 +86,7 @@ hdr_insert(struct hdrs *h, size_t at, const char *name, const char *raw,
 	if (h->n == h->cap) {
 		ncap = h->cap ? h->cap * 2 : 16;
 		if ((nv = reallocarray(h->v, ncap, sizeof(*nv))) == NULL)
-			return err_set(e, EX_OSERR, "out of memory");
+			return err_nomem(e);
 		h->v = nv;
 		h->cap = ncap;
 	}
@@ -96,7 +97,7 @@ hdr_insert(struct hdrs *h, size_t at, const char *name, const char *raw,
 		free(h->v[at].name);
 		free(h->v[at].value);
 		memmove(h->v + at, h->v + at + 1, (h->n - at) * sizeof(*h->v));
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	}
 	h->n++;
 	return 0;
@@ -185,7 +186,7 @@ force_from(struct hdrs *h, const char *from, struct err *e)
 	old = h->v[i].value;
 	if ((h->v[i].value = strdup(raw)) == NULL) {
 		h->v[i].value = old;
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	}
 	if (hdr_find(h, "Reply-To", 0) < 0 &&
 	    hdr_insert(h, (size_t)i + 1, "Reply-To", old, e) == -1) {
@@ -252,11 +253,8 @@ add_msgid(struct hdrs *h, const char *domain, time_t now, struct err *e)
 static int
 encode_words(const char *s, char *out, size_t outlen)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), k, i, o = 0;
-	unsigned long v;
+	size_t len = strlen(s), k, o = 0, n;
 
 	while (len > 0) {
 		k = len > 45 ? 45 : len;
@@ -266,15 +264,9 @@ encode_words(const char *s, char *out, size_t outlen)
 			return -1;
 		o += (size_t)snprintf(out + o, outlen - o, "%s=?UTF-8?B?",
 		    o ? " " : "");
-		for (i = 0; i < k; i += 3) {
-			v = (unsigned long)p[i] << 16;
-			v |= i + 1 < k ? (unsigned long)p[i + 1] << 8 : 0;
-			v |= i + 2 < k ? p[i + 2] : 0;
-			out[o++] = b64[(v >> 18) & 63];
-			out[o++] = b64[(v >> 12) & 63];
-			out[o++] = i + 1 < k ? b64[(v >> 6) & 63] : '=';
-			out[o++] = i + 2 < k ? b64[v & 63] : '=';
-		}
+		if (base64_encode(p, k, out + o, outlen - o, &n) == -1)
+			return -1;
+		o += n;
 		o += (size_t)snprintf(out + o, outlen - o, "?=");
 		p += k;
 		len -= k;

@@ -143,7 +143,7 @@ fld_add(struct reader *r, const char *p, size_t n, struct err *e)
 		while (ncap < r->flen + n + 1)
 			ncap *= 2;
 		if ((nf = realloc(r->fld, ncap)) == NULL)
-			return err_set(e, EX_OSERR, "out of memory");
+			return err_nomem(e);
 		r->fld = nf;
 		r->fcap = ncap;
 	}
@@ -409,7 +409,7 @@ msg_read(struct msg *m, int fd, int flags, struct err *e)
 	int rc;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	r->m = m;
 	r->raw = (flags & MSG_RAW) != 0;
 	r->dot_ends = (flags & MSG_DOT_ENDS) != 0 && !r->raw;

@@ -97,7 +97,7 @@ msg_emit(struct msg *m, int flags, msg_write_fn fn, void *ctx, struct err *e)
 	if (w == NULL || rbuf == NULL) {
 		free(w);
 		free(rbuf);
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	}
 	blockbuf_init(&w->out, w->buf, sizeof(w->buf), fn, ctx);
 	w->bol = 1;

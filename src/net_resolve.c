@@ -102,7 +102,7 @@ net_resolve(const char *host, int port, long long deadline,
 		return err_set(e, EX_NOHOST, "host %s does not exist (RFC 6761 "
 		    "\"invalid\" name)", host);
 	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	memcpy(q->name, host, strlen(host) + 1);	/* length checked */
 	snprintf(q->serv, sizeof(q->serv), "%d", port);
 	q->hints.ai_family = AF_UNSPEC;

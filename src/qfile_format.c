@@ -69,7 +69,7 @@ qfile_add_rcpt(struct qfile *qf, const char *addr, enum qrcpt_state state,
 	if ((qf->nrcpt & 15) == 0) {
 		r = reallocarray(qf->rcpt, qf->nrcpt + 16, sizeof(*r));
 		if (r == NULL)
-			return err_set(e, EX_OSERR, "queue: out of memory");
+			return err_nomem(e);
 		qf->rcpt = r;
 	}
 	r = &qf->rcpt[qf->nrcpt];
@@ -129,7 +129,7 @@ hline(struct hbuf *b, struct err *e, const char *fmt, ...)
 		while (cap < b->len + (size_t)n + 2)
 			cap *= 2;
 		if ((p = realloc(b->p, cap)) == NULL)
-			return err_set(e, EX_OSERR, "queue: out of memory");
+			return err_nomem(e);
 		b->p = p;
 		b->cap = cap;
 	}

@@ -75,7 +75,7 @@ attempt(struct qrun *r, struct qfile *qf, struct msg *m)
 	}
 	/* Replies are large: on the heap, not the stack. */
 	if ((rr = calloc(qf->nrcpt, sizeof(*rr))) == NULL) {
-		err_set(&e, EX_OSERR, "queue: out of memory");
+		err_nomem(&e);
 		queue_apply(qf, NULL, 0, -1, &e, NULL, STAGE_NONE);
 		return 0;
 	}

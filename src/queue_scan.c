@@ -99,7 +99,7 @@ queue_scan_dir(const char *dir, struct qlist *l, struct err *e)
 		if (queue_scan_push(l, &q) == -1) {
 			closedir(d);
 			qfile_free(&qf);
-			return err_set(e, EX_OSERR, "queue: out of memory");
+			return err_nomem(e);
 		}
 	}
 	closedir(d);

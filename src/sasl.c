@@ -1,5 +1,5 @@
 /*
- * sasl.c - SASL client messages, without I/O: base64 (RFC 4648 §4),
+ * sasl.c - SASL client messages, without I/O (base64 in base64.c):
  * PLAIN (RFC 4616), CRAM-MD5 (RFC 2195), XOAUTH2 (Google), OAUTHBEARER
  * (RFC 7628) and SCRAM-SHA-256 (RFC 5802, RFC 7677, with the server
  * signature checked so the relay proves it knows the password too).
@@ -15,77 +15,9 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "base64.h"
 #include "sasl.h"
 #include "secret.h"
-
-static const char b64chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int
-sasl_b64_encode(const void *in, size_t len, char *out, size_t cap,
-    size_t *olen)
-{
-	const unsigned char *p = in;
-	size_t i, n = 0;
-	unsigned v;
-
-	if (len > (cap - 1) / 4 * 3 || cap == 0)
-		return -1;
-	for (i = 0; i < len; i += 3) {
-		v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[n++] = b64chars[(v >> 18) & 63];
-		out[n++] = b64chars[(v >> 12) & 63];
-		out[n++] = i + 1 < len ? b64chars[(v >> 6) & 63] : '=';
-		out[n++] = i + 2 < len ? b64chars[v & 63] : '=';
-	}
-	out[n] = '\0';
-	*olen = n;
-	return 0;
-}
-
-static int
-b64val(char c)
-{
-	const char *p;
-
-	if (c == '\0' || (p = strchr(b64chars, c)) == NULL)
-		return -1;
-	return (int)(p - b64chars);
-}
-
-int
-sasl_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-    size_t *olen)
-{
-	size_t i, n = 0;
-	int v[4], j, pad;
-
-	if (len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		pad = 0;
-		for (j = 0; j < 4; j++) {
-			if (in[i + j] == '=' && j >= 2 && i + 4 == len) {
-				v[j] = 0;
-				pad++;
-			} else if (pad > 0 || (v[j] = b64val(in[i + j])) < 0)
-				return -1;
-		}
-		if (n + 3 - (size_t)pad > cap)
-			return -1;
-		out[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	*olen = n;
-	return 0;
-}
 
 /* Concatenate NULL-terminated parts (each with its length) into out. */
 static int
@@ -216,7 +148,7 @@ sasl_scram_first(struct sasl_scram *st, const char *user, const char *nonce,
 	if (nonce == NULL) {
 		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0)
 			return err_set(e, EX_SOFTWARE, "no random nonce");
-		sasl_b64_encode(raw, sizeof(raw), st->nonce, sizeof(st->nonce),
+		base64_encode(raw, sizeof(raw), st->nonce, sizeof(st->nonce),
 		    &n);
 	} else if (strlen(nonce) >= sizeof(st->nonce))
 		return err_set(e, EX_SOFTWARE, "SCRAM nonce too long");
@@ -299,7 +231,7 @@ scram_parse_first(const struct sasl_scram *st, const char *sf, size_t sflen,
 	if (*rn == NULL || sv == NULL || iv == NULL || ivlen == 0 ||
 	    ivlen >= sizeof(num) || *rnlen <= strlen(st->nonce) ||
 	    strncmp(*rn, st->nonce, strlen(st->nonce)) != 0 ||
-	    sasl_b64_decode(sv, svlen, salt, 128, slen) == -1)
+	    base64_decode(sv, svlen, salt, 128, slen) == -1)
 		return err_set(e, EX_PROTOCOL, "SCRAM: malformed "
 		    "server-first-message");
 	memcpy(num, iv, ivlen);
@@ -344,7 +276,7 @@ sasl_scram_final(struct sasl_scram *st, const char *pass, size_t plen,
 	}
 	for (i = 0; i < SCRAM_LEN; i++)
 		ck[i] ^= sig[i];		/* ClientProof */
-	sasl_b64_encode(ck, SCRAM_LEN, proof, sizeof(proof), &n);
+	base64_encode(ck, SCRAM_LEN, proof, sizeof(proof), &n);
 	w = snprintf(out, cap, "c=biws,r=%.*s,p=%s", (int)rnlen, rn, proof);
 	if (w < 0 || (size_t)w >= cap) {
 		err_set(e, EX_SOFTWARE, "SCRAM buffer too small");
@@ -375,7 +307,7 @@ sasl_scram_verify(const struct sasl_scram *st, const char *sfinal,
 	while (vlen + 2 < len && sfinal[vlen + 2] != ',')
 		vlen++;
 	if (len < 2 || sfinal[0] != 'v' || sfinal[1] != '=' ||
-	    sasl_b64_decode(sfinal + 2, vlen, v,
+	    base64_decode(sfinal + 2, vlen, v,
 	    sizeof(v), &n) == -1 || n != SCRAM_LEN)
 		return err_set(e, EX_PROTOCOL, "SCRAM: malformed "
 		    "server-final-message");

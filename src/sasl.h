@@ -11,13 +11,6 @@
 #include "bounds.h"
 #include "err.h"
 
-/* Base64 (RFC 4648 §4). Encode fails when out[cap] is too small
- * (including NUL); decode fails on bad input or a full out. */
-int	 sasl_b64_encode(const void *in, size_t len, char *out, size_t cap,
-	    size_t *olen);
-int	 sasl_b64_decode(const char *in, size_t len, unsigned char *out,
-	    size_t cap, size_t *olen);
-
 /* Raw (not yet base64) client messages; -1 when out[cap] is short. */
 int	 sasl_plain(const char *user, const char *pass, char *out,
 	    size_t cap, size_t *olen);

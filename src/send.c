@@ -302,7 +302,7 @@ deliver(struct send_ctx *s, struct err *e)
 	if (a->queue == QUEUE_ALWAYS && !s->have_url)
 		return enqueue(s, a, NULL, e);
 	if ((rcpt = calloc(s->env.nrcpt, sizeof(*rcpt))) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+		return err_nomem(e);
 	for (;;) {
 		for (i = 0; i < s->env.nrcpt; i++) {
 			memset(&rcpt[i], 0, sizeof(rcpt[i]));

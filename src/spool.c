@@ -84,7 +84,7 @@ spool_mem(struct spool *s, const char *p, size_t len, struct err *e)
 		if (ncap > BOUNDS_SPOOL_MEM)
 			ncap = BOUNDS_SPOOL_MEM;
 		if ((nm = realloc(s->mem, ncap)) == NULL) {
-			err_set(e, EX_OSERR, "out of memory");
+			err_nomem(e);
 			return (size_t)-1;
 		}
 		s->mem = nm;

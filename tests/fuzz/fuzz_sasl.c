@@ -1,6 +1,6 @@
 /*
  * fuzz_sasl.c - libFuzzer target for the SASL parsing relaymail does on
- * what a relay sends: base64 decoding (sasl_b64_decode, RFC 4648 §4, as
+ * what a relay sends: base64 decoding (base64_decode, RFC 4648 §4, as
  * auth.c applies it to every 334 challenge), and the SCRAM-SHA-256
  * client (sasl_scram_final on a server-first-message, sasl_scram_verify
  * on a server-final-message; RFC 5802 §3/§5, RFC 7677), fed exactly as
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "sasl.h"
 
 #define NONCE	"rOprNGfwEbeRWgbNEkqO"
@@ -44,19 +45,19 @@ fuzz_b64(const uint8_t *d, size_t n)
 
 	if (n > BOUNDS_SASL)
 		return;
-	if (sasl_b64_decode((const char *)d, n, out, BOUNDS_REPLY_LINE - 1,
+	if (base64_decode((const char *)d, n, out, BOUNDS_REPLY_LINE - 1,
 	    &olen) == 0) {
 		pad = (n >= 1 && d[n - 1] == '=') + (n >= 2 && d[n - 2] == '=');
 		if (n % 4 != 0 || olen != n / 4 * 3 - pad ||
-		    sasl_b64_encode(out, olen, enc, sizeof(enc), &elen) != 0 ||
-		    sasl_b64_decode(enc, elen, back, sizeof(back),
+		    base64_encode(out, olen, enc, sizeof(enc), &elen) != 0 ||
+		    base64_decode(enc, elen, back, sizeof(back),
 		    &blen) != 0 || blen != olen || memcmp(back, out, olen) != 0)
 			abort();
 	}
 	/* Raw input through encode and back. */
-	if (sasl_b64_encode(d, n, enc, sizeof(enc), &elen) != 0 ||
+	if (base64_encode(d, n, enc, sizeof(enc), &elen) != 0 ||
 	    elen != (n + 2) / 3 * 4 ||
-	    sasl_b64_decode(enc, elen, back, sizeof(back), &blen) != 0 ||
+	    base64_decode(enc, elen, back, sizeof(back), &blen) != 0 ||
 	    blen != n || memcmp(back, d, n) != 0)
 		abort();
 }
@@ -144,7 +145,7 @@ fuzz_scram(const uint8_t *d, size_t n, int genuine)
 	}
 	/* "v=" base64(ServerSignature), then the fuzzer's mask. */
 	memcpy(sfinal, "v=", 2);
-	if (sasl_b64_encode(st.server_sig, sizeof(st.server_sig), sfinal + 2,
+	if (base64_encode(st.server_sig, sizeof(st.server_sig), sfinal + 2,
 	    sizeof(sfinal) - 2, &flen) != 0)
 		abort();
 	flen += 2;
@@ -159,7 +160,7 @@ fuzz_scram(const uint8_t *d, size_t n, int genuine)
 		while (vlen + 2 < flen && sfinal[vlen + 2] != ',')
 			vlen++;
 		same = flen >= 2 && sfinal[0] == 'v' && sfinal[1] == '=' &&
-		    sasl_b64_decode(sfinal + 2, vlen, v, sizeof(v), &vn) == 0 &&
+		    base64_decode(sfinal + 2, vlen, v, sizeof(v), &vn) == 0 &&
 		    vn == sizeof(st.server_sig) &&
 		    memcmp(v, st.server_sig, vn) == 0;
 		if ((rc == 0) != same)
