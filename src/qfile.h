@@ -59,6 +59,7 @@ struct qfile {
 	char		 dsn_envid[QFILE_ENVID];
 	int		 body;				/* 0, 7 or 8 */
 	int		 notice;	/* this is a failure notice */
+	long long	 uid;		/* who queued it (-1: not recorded) */
 	long long	 queued;	/* first queued, time(2) */
 	int		 attempts;
 	long long	 next_retry;
@@ -91,7 +92,10 @@ int	 qfile_write_header(int fd, const struct qfile *, struct err *);
  * offset untouched); sets msg_offset and msg_size. */
 int	 qfile_parse(int fd, struct qfile *, struct err *);
 
-/* Create D, D/msg and D/tmp when missing (modes in qfile_dir.c). */
+/* Create D, D/msg and D/tmp when missing (modes in qfile_dir.c):
+ * msg/ and tmp/ get D's owner, group and mode. EX_CANTCREAT when they
+ * are missing and the caller is neither root nor D's owner (they would
+ * belong to the caller, who could then remove anyone's messages). */
 int	 qfile_mkdirs(const char *dir, struct err *);
 /* Path of D/msg/ID or D/tmp/NAME. EX_CANTCREAT when too long. */
 int	 qfile_path(char *out, size_t len, const char *dir, const char *sub,
@@ -105,6 +109,13 @@ int	 qfile_path(char *out, size_t len, const char *dir, const char *sub,
  */
 int	 qfile_create(const char *dir, struct qfile *, qfile_emit_fn,
 	    void *ctx, struct err *);
+
+/*
+ * Open D/msg/ID for reading: never through a symlink, never blocking on
+ * a FIFO, and only a regular file (anything else in msg/ is not ours).
+ * Returns the fd, or -1 with EX_NOINPUT when it is gone, EX_IOERR else.
+ */
+int	 qfile_open(const char *dir, const char *id, struct err *);
 
 /*
  * Open and lock D/msg/ID. Returns 0 with *fd locked, 1 when another

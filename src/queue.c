@@ -19,6 +19,10 @@
  *   relaymail-queue 1                 format version, always first
  *   id 6560A1B2C3D4E5F6
  *   account work                      account that delivers it
+ *   uid 1000                          who queued it: only root and this
+ *                                     uid may delete it (absent in files
+ *                                     of older versions: root only, in a
+ *                                     shared queue)
  *   sender <alice@example.com>        <> is the null sender
  *   dsn-notify SUCCESS,FAILURE        RFC 3461 -N  (only when given)
  *   dsn-ret HDRS                      RFC 3461 -R  (only when given)
@@ -54,6 +58,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "queue_int.h"
@@ -103,6 +108,7 @@ commit_fill(struct qfile *qf, const struct account *a,
 		queue_set_text(qf->dsn_envid, sizeof(qf->dsn_envid),
 		    env->dsn_envid);
 	qf->body = env->body;
+	qf->uid = (long long)getuid();	/* who may delete it */
 	qf->queued = (long long)time(NULL);
 	qf->attempts = reason != NULL ? 1 : 0;
 	qf->next_retry = qf->queued + queue_backoff(qf->attempts);
