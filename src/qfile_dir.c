@@ -95,9 +95,10 @@ mksub(const char *dir, const char *sub, const struct stat *st,
 		return qfile_write_err(e, errno, "cannot stat", path);
 	if (me != 0 && me != st->st_uid)
 		return err_set(e, EX_CANTCREAT, "queue: %s is missing, and only "
-		    "root may create it in %s (owned by uid %lu): install -d "
-		    "-o root -g relaymail -m 2770 %s (make install-setgid "
-		    "does)", path, dir, (unsigned long)st->st_uid, path);
+		    "root or the owner of %s (uid %lu) may create it; for the "
+		    "system queue: install -d -o root -g relaymail -m 2770 %s "
+		    "(make install-setgid does)", path, dir,
+		    (unsigned long)st->st_uid, path);
 	if (me == 0)
 		return mkdir_mode(path, st->st_mode & 07777, st->st_uid,
 		    st->st_gid, e);

@@ -518,7 +518,7 @@ RELAY_PORT=$(cat "$T/dead/port")
 SYS_QUEUE=on-failure SYS_QDIR=$SG/bare sys_conf
 as_nobody -- rcpt@example.com
 expect_rc 73
-expect_err 'msg is missing, and only root may create it'
+expect_err 'msg is missing, and only root or the owner of .* \(uid 0\) may create it'
 [ -e "$SG/bare/msg" ] && fail "msg/ was created: $(stat -c '%U:%G %a' "$SG/bare/msg")"
 "$SG/relaymail" rcpt@example.com <"$T/in" >"$T/stdout" 2>"$T/stderr"
 RC=$?
