@@ -34,7 +34,7 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
-	   git git-email libmailtools-perl bsd-mailx cron time
+	   git git-email libmailtools-perl bsd-mailx cron time cppcheck
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid clean bench fuzz
@@ -135,12 +135,15 @@ fuzz: $(FUZZ_BINS)
 # The setgid install mode (relaymail(8)): the binary is setgid to the
 # dedicated group `relaymail`, so /etc/relaymail.conf (0640 root:relaymail)
 # holding a password is readable through relaymail by every user without
-# being readable by them; the system queue is 2770 root:relaymail.
+# being readable by them; the system queue and its msg/ and tmp/ are
+# 2770 root:relaymail (also when they exist: one a user created before is
+# given back to root, as whoever owns msg/ could remove anyone's mail).
 install-setgid: install
 	getent group relaymail >/dev/null || groupadd --system relaymail
 	chgrp relaymail $(DESTDIR)$(SBINDIR)/relaymail
 	chmod 2755 $(DESTDIR)$(SBINDIR)/relaymail
-	install -d -o root -g relaymail -m 2770 $(DESTDIR)/var/spool/relaymail
+	install -d -o root -g relaymail -m 2770 $(DESTDIR)/var/spool/relaymail \
+	    $(DESTDIR)/var/spool/relaymail/msg $(DESTDIR)/var/spool/relaymail/tmp
 	if [ -f $(DESTDIR)$(SYSCONFDIR)/relaymail.conf ]; then \
 	    chown root:relaymail $(DESTDIR)$(SYSCONFDIR)/relaymail.conf && \
 	    chmod 0640 $(DESTDIR)$(SYSCONFDIR)/relaymail.conf; fi

@@ -200,6 +200,13 @@ conf_open(struct conf *c, struct stat *st, FILE **fp, struct err *e)
 	int			 fd;
 
 	if ((fd = conf_open_file(c->path, 0, c->system, st, &w)) == -1) {
+		if (w == CONF_OPEN_ERRNO && c->system && errno == EACCES)
+			return err_set(e, EX_NOINPUT, "%s: %s; to send through "
+			    "it as this user, install relaymail setgid (make "
+			    "install-setgid: the file becomes 0640 "
+			    "root:relaymail), or write your own "
+			    "~/.config/relaymail/config (relaymail.conf(5))",
+			    c->path, strerror(EACCES));
 		if (w == CONF_OPEN_ERRNO)
 			return err_set(e, EX_NOINPUT, "%s: %s", c->path,
 			    strerror(errno));

@@ -5,9 +5,11 @@
  * conf -> account -> msg -> envelope -> relay -> err). The only place
  * that exits, with the code err.c maps the outcome to.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "cli.h"
@@ -45,7 +47,10 @@ check_fullname(const char *name, struct err *e)
 /*
  * Find and load the configuration. -C and $RELAYMAIL_CONFIG name files
  * the caller chose, so the setgid group is dropped before they are
- * opened (relaymail(8)).
+ * opened (relaymail(8)). --relay names a host the config does not: the
+ * group is dropped first, so no secret (nor user) of a config the
+ * caller cannot read can go to that host; such a config is then left
+ * out and the URL is used with the built-in settings.
  */
 static int
 load_config(const struct cli *c, struct conf *cf, FILE *report,
@@ -53,6 +58,8 @@ load_config(const struct cli *c, struct conf *cf, FILE *report,
 {
 	char path[BOUNDS_PATH];
 
+	if (c->relay_url != NULL && priv_for_relay(e) == -1)
+		return -1;
 	if (priv_before_config(c->config, e) == -1)
 		return -1;
 	if (conf_find(c->config, path, sizeof(path), e) == -1) {
@@ -63,6 +70,12 @@ load_config(const struct cli *c, struct conf *cf, FILE *report,
 			return 0;
 		}
 		return -1;
+	}
+	if (c->relay_url != NULL && access(path, R_OK) == -1) {
+		fprintf(stderr, "relaymail: %s is not readable by you (%s); "
+		    "--relay goes on without it: built-in settings, no user "
+		    "and no password from it\n", path, strerror(errno));
+		return 0;
 	}
 	if (priv_after_find(path, e) == -1)
 		return -1;
@@ -79,6 +92,11 @@ run_check_config(const struct cli *c)
 	memset(&cf, 0, sizeof(cf));
 	err_clear(&e);
 	rc = load_config(c, &cf, stdout, &e);
+	/* Nothing is queued: the group goes once the config is read. */
+	if (rc == 0 && priv_drop_group(&e) == -1) {
+		conf_free(&cf);
+		return fail(&e);
+	}
 	if (rc == 0 && diag_check_aliases(&cf, stdout) > 0) {
 		e.code = EX_CONFIG;
 		rc = -1;

@@ -58,6 +58,14 @@ priv_before_config(const char *cli_path, struct err *e)
 }
 
 int
+priv_for_relay(struct err *e)
+{
+	if (getuid() == 0)
+		return 0;
+	return priv_drop_group(e);
+}
+
+int
 priv_after_find(const char *path, struct err *e)
 {
 	if (path == NULL || strcmp(path, CONF_SYSTEM_PATH) != 0)

@@ -178,6 +178,31 @@ qfile_create(const char *dir, struct qfile *qf, qfile_emit_fn emit,
 }
 
 int
+qfile_open(const char *dir, const char *id, struct err *e)
+{
+	char path[BOUNDS_PATH];
+	struct stat st;
+	int fd;
+
+	if (qfile_path(path, sizeof(path), dir, "msg", id, e) == -1)
+		return -1;
+	/* O_NONBLOCK only matters for a FIFO (open would wait for a
+	 * writer); reads of a regular file ignore it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY);
+	if (fd == -1)
+		return err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
+		    "queue: cannot open %s: %s", path, errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(e, EX_IOERR, "queue: %s is not a regular file",
+		    path);
+	}
+	return fd;
+}
+
+int
 qfile_lock(const char *dir, const char *id, int *fdp, struct err *e)
 {
 	char path[BOUNDS_PATH];
@@ -186,11 +211,12 @@ qfile_lock(const char *dir, const char *id, int *fdp, struct err *e)
 
 	if (qfile_path(path, sizeof(path), dir, "msg", id, e) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
+	if ((fd = qfile_open(dir, id, e)) == -1) {
+		if (e->code == EX_NOINPUT) {
+			err_clear(e);
 			return 1;
-		return err_set(e, EX_IOERR, "queue: cannot open %s: %s", path,
-		    strerror(errno));
+		}
+		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		close(fd);

@@ -15,6 +15,10 @@
  *   relaymail-queue 1                 format version, always first
  *   id 6560A1B2C3D4E5F6
  *   account work                      account that delivers it
+ *   uid 1000                          who queued it: only root and this
+ *                                     uid may delete it (absent in files
+ *                                     of older versions: root only, in a
+ *                                     shared queue)
  *   sender <alice@example.com>        <> is the null sender
  *   dsn-notify SUCCESS,FAILURE        RFC 3461 -N  (only when given)
  *   dsn-ret HDRS                      RFC 3461 -R  (only when given)
@@ -94,6 +98,7 @@ struct qfile {
 	char		 dsn_envid[QFILE_ENVID];
 	int		 body;				/* 0, 7 or 8 */
 	int		 notice;	/* this is a failure notice */
+	long long	 uid;		/* who queued it (-1: not recorded) */
 	long long	 queued;	/* first queued, time(2) */
 	int		 attempts;
 	long long	 next_retry;
@@ -126,7 +131,10 @@ int	 qfile_write_header(int fd, const struct qfile *, struct err *);
  * offset untouched); sets msg_offset and msg_size. */
 int	 qfile_parse(int fd, struct qfile *, struct err *);
 
-/* Create D, D/msg and D/tmp when missing (modes in qfile_dir.c). */
+/* Create D, D/msg and D/tmp when missing (modes in qfile_dir.c):
+ * msg/ and tmp/ get D's owner, group and mode. EX_CANTCREAT when they
+ * are missing and the caller is neither root nor D's owner (they would
+ * belong to the caller, who could then remove anyone's messages). */
 int	 qfile_mkdirs(const char *dir, struct err *);
 /* Path of D/msg/ID or D/tmp/NAME. EX_CANTCREAT when too long. */
 int	 qfile_path(char *out, size_t len, const char *dir, const char *sub,
@@ -140,6 +148,13 @@ int	 qfile_path(char *out, size_t len, const char *dir, const char *sub,
  */
 int	 qfile_create(const char *dir, struct qfile *, qfile_emit_fn,
 	    void *ctx, struct err *);
+
+/*
+ * Open D/msg/ID for reading: never through a symlink, never blocking on
+ * a FIFO, and only a regular file (anything else in msg/ is not ours).
+ * Returns the fd, or -1 with EX_NOINPUT when it is gone, EX_IOERR else.
+ */
+int	 qfile_open(const char *dir, const char *id, struct err *);
 
 /*
  * Open and lock D/msg/ID. Returns 0 with *fd locked, 1 when another

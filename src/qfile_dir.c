@@ -55,18 +55,54 @@ qfile_dir_fsync(const char *dir, const char *sub, struct err *e)
 
 /* mkdir that sets the exact mode whatever the umask. */
 static int
-mkdir_mode(const char *path, mode_t mode, gid_t gid, struct err *e)
+mkdir_mode(const char *path, mode_t mode, uid_t uid, gid_t gid,
+    struct err *e)
 {
 	if (mkdir(path, 0700) == -1) {
 		if (errno == EEXIST)
 			return 0;
 		return qfile_write_err(e, errno, "cannot create", path);
 	}
-	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1)
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    lchown(path, uid, gid) == -1)
 		return qfile_write_err(e, errno, "cannot chown", path);
 	if (chmod(path, mode) == -1)
 		return qfile_write_err(e, errno, "cannot chmod", path);
 	return 0;
+}
+
+/*
+ * D/sub with D's owner, group and mode (st is D's). Whoever owns msg/
+ * may remove or replace any message in it, so in a queue shared
+ * through the setgid group it must stay root's: only root (who gives
+ * it D's owner) or D's owner may create it. A user running the setgid
+ * binary is refused (73) with what to do rather than become its owner;
+ * the install creates both.
+ */
+static int
+mksub(const char *dir, const char *sub, const struct stat *st,
+    struct err *e)
+{
+	char path[BOUNDS_PATH];
+	struct stat sst;
+	uid_t me = geteuid();
+
+	if (qfile_path(path, sizeof(path), dir, sub, NULL, e) == -1)
+		return -1;
+	if (lstat(path, &sst) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return qfile_write_err(e, errno, "cannot stat", path);
+	if (me != 0 && me != st->st_uid)
+		return err_set(e, EX_CANTCREAT, "queue: %s is missing, and only "
+		    "root or the owner of %s (uid %lu) may create it; for the "
+		    "system queue: install -d -o root -g relaymail -m 2770 %s "
+		    "(make install-setgid does)", path, dir,
+		    (unsigned long)st->st_uid, path);
+	if (me == 0)
+		return mkdir_mode(path, st->st_mode & 07777, st->st_uid,
+		    st->st_gid, e);
+	return mkdir_mode(path, st->st_mode & 07777, (uid_t)-1, (gid_t)-1, e);
 }
 
 /* Missing parents of the queue directory ($XDG_STATE_HOME/relaymail)
@@ -96,7 +132,6 @@ mkparents(const char *dir, struct err *e)
 int
 qfile_mkdirs(const char *dir, struct err *e)
 {
-	char path[BOUNDS_PATH];
 	struct stat st;
 	struct group *gr;
 	mode_t mode = 0700;
@@ -114,7 +149,7 @@ qfile_mkdirs(const char *dir, struct err *e)
 			gid = gr->gr_gid;
 		}
 		if (mkparents(dir, e) == -1 ||
-		    mkdir_mode(dir, mode, gid, e) == -1)
+		    mkdir_mode(dir, mode, (uid_t)-1, gid, e) == -1)
 			return -1;
 		if (stat(dir, &st) == -1)
 			return qfile_write_err(e, errno, "cannot stat", dir);
@@ -122,13 +157,7 @@ qfile_mkdirs(const char *dir, struct err *e)
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, EX_CANTCREAT, "queue: %s is not a directory",
 		    dir);
-	/* msg/ and tmp/ get the queue directory's own mode. */
-	mode = st.st_mode & 07777;
-	if (qfile_path(path, sizeof(path), dir, "msg", NULL, e) == -1 ||
-	    mkdir_mode(path, mode, (gid_t)-1, e) == -1)
-		return -1;
-	if (qfile_path(path, sizeof(path), dir, "tmp", NULL, e) == -1 ||
-	    mkdir_mode(path, mode, (gid_t)-1, e) == -1)
+	if (mksub(dir, "msg", &st, e) == -1 || mksub(dir, "tmp", &st, e) == -1)
 		return -1;
 	return 0;
 }

@@ -20,6 +20,7 @@ void
 qfile_init(struct qfile *qf)
 {
 	memset(qf, 0, sizeof(*qf));
+	qf->uid = -1;
 }
 
 void
@@ -147,6 +148,7 @@ header_lines(struct hbuf *b, const struct qfile *qf, struct err *e)
 	if (hline(b, e, "relaymail-queue %d", QFILE_VERSION) == -1 ||
 	    hline(b, e, "id %s", qf->id) == -1 ||
 	    hline(b, e, "account %s", qf->account) == -1 ||
+	    (qf->uid >= 0 && hline(b, e, "uid %lld", qf->uid) == -1) ||
 	    hline(b, e, "sender <%s>", qf->sender) == -1 ||
 	    (qf->dsn_notify[0] && hline(b, e, "dsn-notify %s",
 	    qf->dsn_notify) == -1) ||
@@ -305,6 +307,8 @@ parse_line(struct qfile *qf, const char *k, const char *v, struct err *e)
 		return -1;
 	if (strcmp(k, "body") == 0 && (n == 0 || n == 7 || n == 8))
 		qf->body = (int)n;
+	else if (strcmp(k, "uid") == 0 && n <= 0xffffffffLL)
+		qf->uid = n;
 	else if (strcmp(k, "queued") == 0)
 		qf->queued = n;
 	else if (strcmp(k, "attempts") == 0 && n < 1000000)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "queue_int.h"
@@ -70,6 +71,7 @@ commit_fill(struct qfile *qf, const struct account *a,
 		queue_set_text(qf->dsn_envid, sizeof(qf->dsn_envid),
 		    env->dsn_envid);
 	qf->body = env->body;
+	qf->uid = (long long)getuid();	/* who may delete it */
 	qf->queued = (long long)time(NULL);
 	qf->attempts = reason != NULL ? 1 : 0;
 	qf->next_retry = qf->queued + queue_backoff(qf->attempts);

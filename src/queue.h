@@ -19,7 +19,8 @@
  *
  * Errors: EX_CANTCREAT (queue cannot be written), EX_TEMPFAIL (disk
  * full), EX_IOERR (cannot read the queue), EX_NOINPUT (no such id),
- * EX_CONFIG (account without queue_dir).
+ * EX_CONFIG (account without queue_dir), EX_NOPERM (deleting another
+ * user's message).
  */
 #ifndef RELAYMAIL_QUEUE_H
 #define RELAYMAIL_QUEUE_H
@@ -77,7 +78,9 @@ int	 queue_drain_session(struct relay_session *s, struct conf *,
 int	 queue_list(struct conf *, FILE *out, struct err *);
 
 /* --queue-delete ID: EX_NOINPUT when there is no such message,
- * EX_TEMPFAIL when it is being delivered right now. Logged. */
+ * EX_TEMPFAIL when it is being delivered right now, EX_NOPERM when it is
+ * another user's message in a shared queue (only root and the uid that
+ * queued it may delete it). Logged. */
 int	 queue_delete(struct conf *, const char *id, struct err *);
 
 /* Seconds to wait after the n-th failed attempt (n >= 1); 0 for n < 1. */

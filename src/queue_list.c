@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -43,6 +44,7 @@ list_one(FILE *out, const struct qent *q, long long now)
 	if (queue_scan_peek(q->dir, q->id, &qf, &e) == -1) {
 		if (e.code != EX_NOINPUT)
 			fprintf(out, "%s  (unreadable: %s)\n", q->id, e.msg);
+		qfile_free(&qf);	/* recipients read before the fault */
 		return;
 	}
 	fmt_age(now - qf.queued, age, sizeof(age));
@@ -94,6 +96,37 @@ queue_list(struct conf *c, FILE *out, struct err *e)
 	return 0;
 }
 
+/*
+ * May the caller delete the locked message fd of dir? Root may, and so
+ * may the uid that queued it. In a private queue (no access for group
+ * or others) whoever reaches the file owns the queue; a shared one (the
+ * system queue, 2770 root:relaymail) holds other users' mail, which
+ * they alone may remove, as with Postfix's postsuper being root's.
+ */
+static int
+may_delete(const char *dir, const char *id, int fd, struct err *e)
+{
+	struct qfile qf;
+	struct stat st;
+	uid_t me = getuid();
+	long long owner;
+
+	if (me == 0 || (stat(dir, &st) == 0 && (st.st_mode & 077) == 0 &&
+	    st.st_uid == me))
+		return 0;
+	qfile_init(&qf);
+	owner = qfile_parse(fd, &qf, e) == 0 ? qf.uid : -1;
+	qfile_free(&qf);
+	err_clear(e);
+	if (owner == (long long)me)
+		return 0;
+	if (owner < 0)
+		return err_set(e, EX_NOPERM, "queue: %s does not say who "
+		    "queued it; only root may delete it", id);
+	return err_set(e, EX_NOPERM, "queue: %s was queued by uid %lld; only "
+	    "that user or root may delete it", id, owner);
+}
+
 static int
 delete_in(const char *dir, const char *id, struct err *e)
 {
@@ -109,6 +142,12 @@ delete_in(const char *dir, const char *id, struct err *e)
 			return err_set(e, EX_TEMPFAIL, "queue: %s is being "
 			    "delivered now; try again", id);
 		return 1;
+	}
+	if (may_delete(dir, id, fd, e) == -1) {
+		log_msg(LOG_NOTICE, "queue: id=%s: uid %ld may not delete it",
+		    id, (long)getuid());
+		close(fd);
+		return -1;
 	}
 	if (qfile_remove(dir, id, fd, e) == -1)
 		return -1;

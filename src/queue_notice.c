@@ -106,6 +106,7 @@ queue_notice_make(const struct account *a, const struct qfile *orig,
 	qfile_init(&nq);
 	queue_set_text(nq.account, sizeof(nq.account), a->name);
 	nq.notice = 1;
+	nq.uid = orig->uid;	/* the sender of the message may delete it */
 	nq.queued = nq.next_retry = ni.now;
 	rc = qfile_add_rcpt(&nq, to, QR_PENDING, "", e);
 	if (rc == 0)

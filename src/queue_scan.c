@@ -47,14 +47,10 @@ int
 queue_scan_peek(const char *dir, const char *id, struct qfile *qf,
     struct err *e)
 {
-	char path[BOUNDS_PATH];
 	int fd, rc;
 
-	if (qfile_path(path, sizeof(path), dir, "msg", id, e) == -1)
+	if ((fd = qfile_open(dir, id, e)) == -1)
 		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-		    "queue: %s: %s", path, strerror(errno));
 	rc = qfile_parse(fd, qf, e);
 	close(fd);
 	return rc;

@@ -219,6 +219,8 @@ reap(pid_t pid, const struct timespec *deadline, int timed_out)
 static void
 child(const char *cmd, int devnull, int out, int errfd)
 {
+	gid_t	 g;
+
 	/* Own process group: on timeout the whole pipeline is killed. */
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
@@ -226,6 +228,11 @@ child(const char *cmd, int devnull, int out, int errfd)
 	    dup2(errfd, 2) == -1)
 		_exit(127);
 	close_range(3, ~0U, 0);
+	/* Never the setgid group, whatever /bin/sh does with it: a command
+	 * could hand what the group protects to anyone. */
+	g = getgid();
+	if (setresgid(g, g, g) == -1)
+		_exit(127);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	_exit(127);
 }

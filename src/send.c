@@ -267,9 +267,16 @@ static int
 enqueue(struct send_ctx *s, const struct account *a, const char *reason,
     struct err *e)
 {
-	char qid[QFILE_IDLEN] = "";
+	char qid[QFILE_IDLEN] = "", cause[BOUNDS_ERRMSG];
 	struct err qe;
 
+	/* reason may be e->msg itself, which err_set below rewrites: the
+	 * cause is copied first (formatting a buffer into itself is
+	 * undefined behaviour). */
+	if (reason != NULL) {
+		snprintf(cause, sizeof(cause), "%s", reason);
+		reason = cause;
+	}
 	err_clear(&qe);
 	if (queue_commit(a, &s->env, NULL, &s->msg, reason, qid, sizeof(qid),
 	    &qe) == -1) {
@@ -361,11 +368,12 @@ send_run(struct send_ctx *s, struct err *e)
 	/*
 	 * Config and secrets are read: the group (relaymail(8)) is dropped now
 	 * unless the message may have to go to the system queue, which is
-	 * 2770 root:relaymail. Nothing opened from here on is chosen by the
-	 * caller except the spool file in $TMPDIR, created O_EXCL.
+	 * 2770 root:relaymail; --dry-run and --probe never queue. Nothing
+	 * opened from here on is chosen by the caller except the spool file
+	 * in $TMPDIR, created O_EXCL.
 	 */
-	if ((!s->conf.system || s->have_url || s->acct->queue == QUEUE_NEVER)
-	    && priv_drop_group(e) == -1)
+	if ((!s->conf.system || s->have_url || s->acct->queue == QUEUE_NEVER ||
+	    s->cli->mode != CLI_SEND) && priv_drop_group(e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_PROBE) {
 		if (diag_probe(s->acct, s->why, s->trace, stdout, e) == -1)

@@ -69,6 +69,7 @@ sample(struct qfile *qf)
 	snprintf(qf->dsn_ret, sizeof(qf->dsn_ret), "HDRS");
 	snprintf(qf->dsn_envid, sizeof(qf->dsn_envid), "env+2Bid");
 	qf->body = 8;
+	qf->uid = 1234;
 	qf->queued = 1700000000;
 	qf->attempts = 3;
 	qf->next_retry = 1700001200;
@@ -131,6 +132,7 @@ START_TEST(test_roundtrip)
 	ck_assert_str_eq(b.dsn_ret, "HDRS");
 	ck_assert_str_eq(b.dsn_envid, "env+2Bid");
 	ck_assert_int_eq(b.body, 8);
+	ck_assert_int_eq(b.uid, 1234);
 	ck_assert_int_eq(b.queued, 1700000000);
 	ck_assert_int_eq(b.attempts, 3);
 	ck_assert_int_eq(b.next_retry, 1700001200);
@@ -548,6 +550,64 @@ START_TEST(test_mkdirs_modes)
 }
 END_TEST
 
+/*
+ * msg/ and tmp/ belong to the queue directory's owner: root creating
+ * them in a directory owned by someone else gives them that owner; a
+ * user who owns neither is refused and creates nothing (whoever owns
+ * msg/ could remove every message in it).
+ */
+START_TEST(test_mkdirs_owner)
+{
+	char q[512], p[600];
+	struct stat st;
+	struct err e;
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0)
+		return;		/* needs root to chown; see the scenario */
+	snprintf(q, sizeof(q), "%s/owned", dir);
+	ck_assert_int_eq(mkdir(q, 0700), 0);
+	ck_assert_int_eq(chown(q, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(q, 02770), 0);
+	ck_assert_int_eq(qfile_mkdirs(q, &e), 0);
+	snprintf(p, sizeof(p), "%s/msg", q);
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+	ck_assert_int_eq(st.st_gid, 65534);
+	ck_assert_int_eq(st.st_mode & 07777, 02770);
+	snprintf(p, sizeof(p), "%s/tmp", q);
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 65534);
+
+	/* A root-owned queue open to all: another uid may not make its
+	 * subdirectories. */
+	snprintf(q, sizeof(q), "%s/shared", dir);
+	ck_assert_int_eq(mkdir(q, 0777), 0);
+	ck_assert_int_eq(chmod(q, 0777), 0);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	if ((pid = fork()) == 0) {
+		if (setresgid(65534, 65534, 65534) == -1 ||
+		    setresuid(65534, 65534, 65534) == -1)
+			_exit(2);
+		err_clear(&e);
+		if (qfile_mkdirs(q, &e) != -1 || e.code != EX_CANTCREAT ||
+		    strstr(e.msg, "only root") == NULL)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	snprintf(p, sizeof(p), "%s/msg", q);
+	ck_assert_int_eq(lstat(p, &st), -1);
+	/* Root then creates them root's. */
+	ck_assert_int_eq(qfile_mkdirs(q, &e), 0);
+	ck_assert_int_eq(lstat(p, &st), 0);
+	ck_assert_int_eq(st.st_uid, 0);
+}
+END_TEST
+
 START_TEST(test_unwritable)
 {
 	char q[512];
@@ -714,6 +774,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_apply, 0, NELEM(apply_tab));
 	tcase_add_test(tc, test_clean_tmp);
 	tcase_add_test(tc, test_mkdirs_modes);
+	tcase_add_test(tc, test_mkdirs_owner);
 	tcase_add_test(tc, test_unwritable);
 	tcase_add_test(tc, test_commit_list_delete);
 	tcase_add_test(tc, test_commit_no_notice);
