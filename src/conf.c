@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,43 @@
 #include "conf_int.h"
 #include "secret.h"
 
+/*
+ * Whether the process holds gid as the install's group: as the group a
+ * setgid binary gave it (egid != rgid), or, for the group named
+ * CONF_SYSTEM_GROUP only, as its real, effective or a supplementary
+ * group (a systemd unit's Group=relaymail, or an admin in the group).
+ */
+static int
+conf_group_held(gid_t gid, gid_t rgid, gid_t egid)
+{
+	gid_t		 groups[BOUNDS_GROUPS];
+	struct group	*gr;
+	int		 i, n;
+
+	if (gid == egid && egid != rgid)
+		return 1;
+	if ((gr = getgrgid(gid)) == NULL ||
+	    strcmp(gr->gr_name, CONF_SYSTEM_GROUP) != 0)
+		return 0;
+	if (gid == rgid || gid == egid)
+		return 1;
+	if ((n = getgroups(BOUNDS_GROUPS, groups)) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
 int
 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
     gid_t egid)
 {
 	if ((st->st_mode & (S_IRGRP | S_IROTH)) == 0)
 		return 1;
-	/* DESIGN §7: root:relaymail 0640, read through the setgid group. */
+	/* DESIGN §7: root:relaymail 0640, read through the group. */
 	return system && st->st_uid == 0 && (st->st_mode & 0077) == 0040 &&
-	    st->st_gid == egid && egid != rgid;
+	    conf_group_held(st->st_gid, rgid, egid);
 }
 
 /*

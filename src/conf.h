@@ -27,6 +27,9 @@
 #ifndef CONF_SYSTEM_PATH
 #define CONF_SYSTEM_PATH	"/etc/relaymail.conf"
 #endif
+/* The install's group: a 0640 root:CONF_SYSTEM_GROUP system config is
+ * read by any process that holds it. */
+#define CONF_SYSTEM_GROUP	"relaymail"
 
 enum tls_mode { TLS_IMPLICIT = 0, TLS_STARTTLS, TLS_NONE };
 enum auth_mech {
@@ -131,7 +134,9 @@ int	 conf_account_from_url(struct account *out, const char *url,
  * 1 when a file with mode/owner st may hold a secret: not readable by
  * group or others, except the setgid rule of DESIGN §7 (system is 1 for
  * the system config and the files it names: owned by root, mode 0640,
- * group egid, egid != rgid). Added for unit tests and --check-config.
+ * and either group egid with egid != rgid (a setgid run), or the group
+ * named CONF_SYSTEM_GROUP held as rgid, egid or a supplementary group of
+ * this process). Added for unit tests and --check-config.
  */
 int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
 	    gid_t egid);
