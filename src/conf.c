@@ -160,16 +160,28 @@ conf_account_finish(struct account *a, int system, struct err *e)
 	if (a->port == 0)
 		a->port = a->tls == TLS_IMPLICIT ? 465 :
 		    a->tls == TLS_STARTTLS ? 587 : 25;
-	if (a->queue_dir != NULL)
-		return 0;
-	if (system)
-		snprintf(buf, sizeof(buf), "/var/spool/relaymail");
-	else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
-	    ".local/state", "relaymail/queue") == -1)
-		return err_set(e, EX_CONFIG, "account %s: cannot find a "
-		    "home directory for the queue; set queue_dir", a->name);
-	if ((a->queue_dir = strdup(buf)) == NULL)
-		return err_set(e, EX_OSERR, "out of memory");
+	if (a->queue_dir == NULL) {
+		if (system)
+			snprintf(buf, sizeof(buf), "/var/spool/relaymail");
+		else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
+		    ".local/state", "relaymail/queue") == -1)
+			return err_set(e, EX_CONFIG, "account %s: cannot find "
+			    "a home directory for the queue; set queue_dir",
+			    a->name);
+		if ((a->queue_dir = strdup(buf)) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+	}
+	/* log = syslog: where the lines go when syslog is unreachable. */
+	if (a->log == LOGTO_SYSLOG) {
+		free(a->log_path);
+		a->log_path = NULL;
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/log", a->queue_dir)
+		    >= sizeof(buf))
+			return err_set(e, EX_CONFIG, "account %s: queue_dir too "
+			    "long", a->name);
+		if ((a->log_path = strdup(buf)) == NULL)
+			return err_set(e, EX_OSERR, "out of memory");
+	}
 	return 0;
 }
 

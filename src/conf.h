@@ -79,7 +79,9 @@ struct account {
 	long		 queue_lifetime; /* seconds, default 5d */
 	char		*notify;	/* NULL: envelope sender; "none" */
 	enum log_kind	 log;
-	char		*log_path;	/* for LOGTO_FILE */
+	char		*log_path;	/* LOGTO_FILE's file; for LOGTO_SYSLOG
+					 * <queue_dir>/log, used when syslog
+					 * is unreachable */
 };
 
 struct conf {
@@ -148,7 +150,8 @@ int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
  * initialised; EX_OSERR on allocation failure, dst then empty);
  * conf_account_finish() resolves what depends on other keys: port from
  * tls when 0, queue_dir's default (system: /var/spool/relaymail, else
- * $XDG_STATE_HOME/relaymail/queue).
+ * $XDG_STATE_HOME/relaymail/queue), and for log = syslog the fallback
+ * file <queue_dir>/log in log_path.
  */
 void	 conf_account_init(struct account *);
 int	 conf_account_copy(struct account *dst, const struct account *src,
