@@ -5,6 +5,8 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+CRONDIR	?= $(SYSCONFDIR)/cron.d
 DESTDIR	?=
 VERSION	 = 0.1.0
 
@@ -37,7 +39,7 @@ DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   git git-email libmailtools-perl bsd-mailx cron time
 
 .PHONY: all deps check unit scenarios interop demo lint install \
-	install-links install-setgid clean bench fuzz
+	install-links install-setgid uninstall deb clean bench fuzz
 
 all: relaymail
 
@@ -103,13 +105,45 @@ lint:
 bench: all tests/relay/testrelay
 	@sh tests/bench.sh
 
+# The units and the cron line name the installed binary: they are made
+# from contrib/*.in for this SBINDIR and SYSCONFDIR at install time.
+SUBST	 = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: relaymail
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CRONDIR)
 	install -m 0755 relaymail $(DESTDIR)$(SBINDIR)/relaymail
 	install -m 0644 man/relaymail.8 $(DESTDIR)$(MANDIR)/man8/relaymail.8
 	install -m 0644 man/relaymail.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/relaymail.conf.5
+	$(SUBST) contrib/relaymail-queue.service.in \
+	    >$(DESTDIR)$(UNITDIR)/relaymail-queue.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relaymail-queue.service
+	install -m 0644 contrib/relaymail-queue.timer \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.timer
+	$(SUBST) contrib/relaymail.cron.in >$(DESTDIR)$(CRONDIR)/relaymail
+	chmod 0644 $(DESTDIR)$(CRONDIR)/relaymail
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    echo "systemd: systemctl daemon-reload &&" \
+	        "systemctl enable --now relaymail-queue.timer" \
+	        "(the queue service runs with the group relaymail:" \
+	        "make install-setgid)"; fi
+
+# Removes what install, install-links and install-setgid put in place;
+# /etc/relaymail.conf and the queue are the admin's and stay.
+uninstall:
+	-@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now relaymail-queue.timer 2>/dev/null; fi
+	for l in /usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases \
+	    /usr/lib/sendmail; do \
+	    if [ "$$(readlink $(DESTDIR)$$l)" = "$(SBINDIR)/relaymail" ]; \
+	    then rm -f $(DESTDIR)$$l; fi; done
+	rm -f $(DESTDIR)$(SBINDIR)/relaymail \
+	    $(DESTDIR)$(MANDIR)/man8/relaymail.8 \
+	    $(DESTDIR)$(MANDIR)/man5/relaymail.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.service \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.timer \
+	    $(DESTDIR)$(CRONDIR)/relaymail
 
 install-links: install
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin \
