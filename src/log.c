@@ -71,6 +71,18 @@ open_append(const char *path, mode_t mode)
 	    O_NOCTTY | O_NOFOLLOW, mode);
 }
 
+/* The fallback file is shared by every sender and the queue run: 0660
+ * whatever the creator's umask (the group is the queue directory's). */
+static void
+share_fallback(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & 07777) != 0660)
+		(void)fchmod(fd, 0660);
+}
+
 void
 log_open(enum log_kind kind, const char *path)
 {
@@ -84,6 +96,8 @@ log_open(enum log_kind kind, const char *path)
 		log_kind = LOGTO_FILE;
 		if (path == NULL || (log_fd = open_append(path, 0660)) == -1)
 			log_fd = dup(STDERR_FILENO);
+		else
+			share_fallback(log_fd);
 	} else if (kind == LOGTO_FILE && path != NULL) {
 		log_fd = open_append(path, 0600);
 		if (log_fd == -1)
