@@ -146,7 +146,18 @@ uninstall:
 	    $(DESTDIR)$(UNITDIR)/relaymail-queue.timer \
 	    $(DESTDIR)$(CRONDIR)/relaymail
 
+# A link over a file another package owns (Postfix's /usr/sbin/sendmail)
+# would come back with that package's next upgrade: refused; the Debian
+# package (make deb) replaces the MTA through apt instead.
 install-links: install
+	@if [ -z "$(DESTDIR)" ] && command -v dpkg-query >/dev/null; then \
+	    for l in /usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq \
+	        /usr/bin/newaliases; do \
+	    o=$$(dpkg-query -S $$l 2>/dev/null | cut -d: -f1); \
+	    if [ -n "$$o" ] && [ "$$o" != relaymail ]; then \
+	        echo "install-links: $$l belongs to the package $$o;" \
+	            "make deb && apt install ./$(DEB) replaces it"; \
+	        exit 1; fi; done; fi
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin \
 	    $(DESTDIR)/usr/lib
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/sbin/sendmail
