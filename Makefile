@@ -130,8 +130,8 @@ install: relaymail
 	        "(the queue service runs with the group relaymail:" \
 	        "make install-setgid)"; fi
 
-# Removes what install, install-links and install-setgid put in place;
-# /etc/relaymail.conf and the queue are the admin's and stay.
+# Removes the files install, install-links and install-setgid put in
+# place; the group, /etc/relaymail.conf and the queue are the admin's.
 uninstall:
 	-@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 	    systemctl disable --now relaymail-queue.timer 2>/dev/null; fi
