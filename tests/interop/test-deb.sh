@@ -45,14 +45,23 @@ mkdir -p "$DEBDIR"
 
 # The base root: Debian 12 with apt and the package's dependencies, the
 # package lists kept so that apt resolves without the network.
-if [ ! -s "$BASE" ]; then
-	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-	    /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	    timeout 600 mmdebstrap --variant=apt --skip=cleanup/apt/lists \
-	    --include=adduser,libinih1,libgnutls30 bookworm "$BASE.tmp" - \
-	    >"$DEBDIR/mmdebstrap.log" 2>&1 && mv "$BASE.tmp" "$BASE"
-	rm -f "$BASE.tmp"
-	[ -s "$BASE" ] || skip_all "mmdebstrap cannot build a root here: $(tail -1 "$DEBDIR/mmdebstrap.log")"
+# The host's own sources for bookworm, each file as one mirror argument
+# (mmdebstrap tells one-line from deb822 files by their content).
+if [ ! -f "$BASE" ] || [ ! -s "$BASE" ]; then
+	rm -rf "$BASE" "$BASE.tmp"
+	srcs=()
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+	    /etc/apt/sources.list.d/*.sources; do
+		[ -s "$f" ] && grep -q bookworm "$f" && srcs+=("$f")
+	done
+	[ ${#srcs[@]} -gt 0 ] || skip_all "no apt sources for bookworm on this machine"
+	timeout 600 mmdebstrap --variant=apt --format=tar \
+	    --skip=cleanup/apt/lists \
+	    --include=adduser,libinih1,libgnutls30 bookworm "$BASE.tmp" \
+	    "${srcs[@]}" >"$DEBDIR/mmdebstrap.log" 2>&1 &&
+	    mv "$BASE.tmp" "$BASE"
+	rm -rf "$BASE.tmp"
+	[ -f "$BASE" ] && [ -s "$BASE" ] || skip_all "mmdebstrap cannot build a root here: $(tail -1 "$DEBDIR/mmdebstrap.log")"
 fi
 
 # in_root CMD...: CMD in the root, with /proc, as root.
