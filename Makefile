@@ -173,6 +173,10 @@ DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB	 = relaymail_$(VERSION)_$(DEB_ARCH).deb
 DEB_BUILD = build/deb
 deb:
+	@v=$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "deb: contrib/debian/changelog" \
+	    "is at $$v, the Makefile at $(VERSION): add a changelog entry"; \
+	    exit 1; }
 	rm -rf $(DEB_BUILD)
 	mkdir -p $(DEB_BUILD)/relaymail-$(VERSION)
 	cp -R Makefile README COPYING src man conf contrib \
