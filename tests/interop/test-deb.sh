@@ -116,7 +116,7 @@ qcount_root() { find "$R/var/spool/relaymail/msg" -type f 2>/dev/null | wc -l; }
 
 t_begin "${CASES[0]}"
 make -s -C "$TOP" deb >"$T/deb.out" 2>&1 || fail "make deb: $(tail -5 "$T/deb.out")"
-DEB=$(cd "$TOP" && ls relaymail_*_*.deb 2>/dev/null | head -1)
+DEB=$(cd "$TOP" && ls -t relaymail_*_*.deb 2>/dev/null | head -1)
 [ -n "$DEB" ] || fail "no package built"
 grep -E '^[EW]: ' "$T/deb.out" && fail "lintian: $(grep -E '^[EW]: ' "$T/deb.out" | head -3)"
 t_end
