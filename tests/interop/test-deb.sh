@@ -22,7 +22,8 @@ CASES=("make deb builds a lintian-clean package"
     "the queue service's ExecStart drains a queued message"
     "the cron line does nothing where systemd runs, delivers where it does not"
     "upgrade over itself keeps the changed conffile and the modes"
-    "purge says what the queue held and leaves nothing behind")
+    "purge says what the queue held and leaves nothing behind"
+    "apt replaces an installed Postfix with it")
 skip_all() {
 	local c
 	for c in "${CASES[@]}"; do
@@ -43,26 +44,32 @@ BASE=$DEBDIR/base-bookworm.tar
 R=$GROUPDIR/root
 mkdir -p "$DEBDIR"
 
-# The base root: Debian 12 with apt and the package's dependencies, the
-# package lists kept so that apt resolves without the network.
-# The host's own sources for bookworm, each file as one mirror argument
-# (mmdebstrap tells one-line from deb822 files by their content).
-if [ ! -f "$BASE" ] || [ ! -s "$BASE" ]; then
-	rm -rf "$BASE" "$BASE.tmp"
-	srcs=()
+# make_base TAR [PACKAGE...]: Debian 12 with apt, the package's
+# dependencies and PACKAGEs, the package lists kept so that apt resolves
+# without the network; from the host's own sources for bookworm, each
+# file one mirror argument (mmdebstrap tells one-line from deb822 files
+# by their content). Built once, then cached.
+make_base() {
+	local tar=$1 f srcs=() inc=adduser,libinih1,libgnutls30
+	shift
+	[ -f "$tar" ] && [ -s "$tar" ] && return 0
+	rm -rf "$tar" "$tar.tmp"
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
 	    /etc/apt/sources.list.d/*.sources; do
 		[ -s "$f" ] && grep -q bookworm "$f" && srcs+=("$f")
 	done
-	[ ${#srcs[@]} -gt 0 ] || skip_all "no apt sources for bookworm on this machine"
+	[ ${#srcs[@]} -gt 0 ] || { echo "no apt sources for bookworm" \
+	    >"$DEBDIR/mmdebstrap.log"; return 1; }
+	for f in "$@"; do inc=$inc,$f; done
 	timeout 600 mmdebstrap --variant=apt --format=tar \
-	    --skip=cleanup/apt/lists \
-	    --include=adduser,libinih1,libgnutls30 bookworm "$BASE.tmp" \
-	    "${srcs[@]}" >"$DEBDIR/mmdebstrap.log" 2>&1 &&
-	    mv "$BASE.tmp" "$BASE"
-	rm -rf "$BASE.tmp"
-	[ -f "$BASE" ] && [ -s "$BASE" ] || skip_all "mmdebstrap cannot build a root here: $(tail -1 "$DEBDIR/mmdebstrap.log")"
-fi
+	    --skip=cleanup/apt/lists --include="$inc" bookworm "$tar.tmp" \
+	    "${srcs[@]}" >"$DEBDIR/mmdebstrap.log" 2>&1 && mv "$tar.tmp" "$tar"
+	rm -rf "$tar.tmp"
+	[ -f "$tar" ] && [ -s "$tar" ]
+}
+
+make_base "$BASE" ||
+    skip_all "mmdebstrap cannot build a root here: $(tail -1 "$DEBDIR/mmdebstrap.log")"
 
 # in_root CMD...: CMD in the root, with /proc, as root.
 in_root() {
@@ -288,6 +295,35 @@ st=$(in_root dpkg-query -W -f '${db:Status-Status}' relaymail 2>/dev/null)
 snapshot "$T/after"
 diff "$GROUPDIR/before" "$T/after" >"$T/left"
 [ -s "$T/left" ] && fail "left or lost: $(head -5 "$T/left" | tr '\n' ' ')"
+t_end
+
+t_begin "${CASES[8]}"
+# A Debian 12 root whose mail-transport-agent is Postfix, as installed
+# by default: installing the package removes Postfix, and
+# /usr/sbin/sendmail is relaymail's.
+R=$GROUPDIR/root-postfix
+if ! make_base "$DEBDIR/base-bookworm-postfix.tar" postfix; then
+	fail "cannot build a root with Postfix: $(tail -1 "$DEBDIR/mmdebstrap.log")"
+else
+	mkdir -p "$R"
+	tar -C "$R" -xf "$DEBDIR/base-bookworm-postfix.tar" ||
+	    fail "cannot unpack"
+	[ "$(in_root dpkg-query -S /usr/sbin/sendmail | cut -d: -f1)" = postfix ] ||
+	    fail "postfix does not own /usr/sbin/sendmail in the root"
+	cp "$TOP/$DEB" "$R/tmp/"
+	in_root apt-get install -y "/tmp/$DEB" </dev/null >"$T/apt.out" 2>&1 ||
+	    fail "apt install over postfix: $(tail -5 "$T/apt.out")"
+	grep -q '^Removing postfix' "$T/apt.out" || fail "postfix not removed"
+	st=$(in_root dpkg-query -W -f '${db:Status-Status}' postfix)
+	[ "$st" = installed ] && fail "postfix still installed"
+	[ "$(in_root dpkg-query -S /usr/sbin/sendmail | cut -d: -f1)" = relaymail ] ||
+	    fail "/usr/sbin/sendmail is not relaymail's"
+	[ "$(in_root readlink -f /usr/sbin/sendmail)" = /usr/sbin/relaymail ] ||
+	    fail "/usr/sbin/sendmail does not lead to relaymail"
+	in_root /usr/sbin/sendmail --version >"$T/v" 2>&1 ||
+	    fail "sendmail --version: $(cat "$T/v")"
+fi
+rm -rf "$R"
 t_end
 
 t_finish
