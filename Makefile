@@ -5,6 +5,8 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+CRONDIR	?= $(SYSCONFDIR)/cron.d
 DESTDIR	?=
 VERSION	 = 0.1.0
 
@@ -34,10 +36,11 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
-	   git git-email libmailtools-perl bsd-mailx cron time cppcheck
+	   git git-email libmailtools-perl bsd-mailx cron time cppcheck \
+	   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd
 
 .PHONY: all deps check unit scenarios interop demo lint install \
-	install-links install-setgid clean bench fuzz
+	install-links install-setgid uninstall deb clean bench fuzz
 
 all: relaymail
 
@@ -56,7 +59,7 @@ $(FLAGS_STAMP): FORCE
 FORCE:
 
 src/%.o: src/%.c $(HDRS) $(FLAGS_STAMP)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h src/librelaymail.a
 	$(CC) $(CFLAGS) -Isrc $(shell pkg-config --cflags check) -o $@ $< \
@@ -103,21 +106,89 @@ lint:
 bench: all tests/relay/testrelay
 	@sh tests/bench.sh
 
+# The units and the cron line name the installed binary: they are made
+# from contrib/*.in for this SBINDIR and SYSCONFDIR at install time.
+SUBST	 = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: relaymail
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CRONDIR)
 	install -m 0755 relaymail $(DESTDIR)$(SBINDIR)/relaymail
 	install -m 0644 man/relaymail.8 $(DESTDIR)$(MANDIR)/man8/relaymail.8
 	install -m 0644 man/relaymail.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man5/relaymail.conf.5
+	$(SUBST) contrib/relaymail-queue.service.in \
+	    >$(DESTDIR)$(UNITDIR)/relaymail-queue.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relaymail-queue.service
+	install -m 0644 contrib/relaymail-queue.timer \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.timer
+	$(SUBST) contrib/relaymail.cron.in >$(DESTDIR)$(CRONDIR)/relaymail
+	chmod 0644 $(DESTDIR)$(CRONDIR)/relaymail
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    echo "systemd: systemctl daemon-reload &&" \
+	        "systemctl enable --now relaymail-queue.timer" \
+	        "(the queue service runs with the group relaymail:" \
+	        "make install-setgid)"; fi
 
+# Removes the files install, install-links and install-setgid put in
+# place; the group, /etc/relaymail.conf and the queue are the admin's.
+uninstall:
+	-@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	    systemctl disable --now relaymail-queue.timer 2>/dev/null; fi
+	for l in /usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases \
+	    /usr/lib/sendmail; do \
+	    if [ "$$(readlink $(DESTDIR)$$l)" = "$(SBINDIR)/relaymail" ]; \
+	    then rm -f $(DESTDIR)$$l; fi; done
+	rm -f $(DESTDIR)$(SBINDIR)/relaymail \
+	    $(DESTDIR)$(MANDIR)/man8/relaymail.8 \
+	    $(DESTDIR)$(MANDIR)/man5/relaymail.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.service \
+	    $(DESTDIR)$(UNITDIR)/relaymail-queue.timer \
+	    $(DESTDIR)$(CRONDIR)/relaymail
+
+# A link over a file another package owns (Postfix's /usr/sbin/sendmail)
+# would come back with that package's next upgrade: refused; the Debian
+# package (make deb) replaces the MTA through apt instead.
 install-links: install
+	@if [ -z "$(DESTDIR)" ] && command -v dpkg-query >/dev/null; then \
+	    for l in /usr/sbin/sendmail /usr/lib/sendmail /usr/bin/mailq \
+	        /usr/bin/newaliases; do \
+	    o=$$(dpkg-query -S $$l 2>/dev/null | cut -d: -f1); \
+	    if [ -n "$$o" ] && [ "$$o" != relaymail ]; then \
+	        echo "install-links: $$l belongs to the package $$o;" \
+	            "make deb && apt install ./$(DEB) replaces it"; \
+	        exit 1; fi; done; fi
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/bin \
 	    $(DESTDIR)/usr/lib
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/sbin/sendmail
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/bin/mailq
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/bin/newaliases
 	ln -sf $(SBINDIR)/relaymail $(DESTDIR)/usr/lib/sendmail
+
+# The Debian package (contrib/debian): the sources are copied into a
+# build directory with the packaging as debian/, built with
+# dpkg-buildpackage, checked with lintian (no errors, no warnings that an
+# override in contrib/debian does not explain) and left as ./$(DEB).
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB	 = relaymail_$(VERSION)_$(DEB_ARCH).deb
+DEB_BUILD = build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version); \
+	    [ "$$v" = "$(VERSION)" ] || { echo "deb: contrib/debian/changelog" \
+	    "is at $$v, the Makefile at $(VERSION): add a changelog entry"; \
+	    exit 1; }
+	rm -rf $(DEB_BUILD)
+	mkdir -p $(DEB_BUILD)/relaymail-$(VERSION)
+	cp -R Makefile README COPYING src man conf contrib \
+	    $(DEB_BUILD)/relaymail-$(VERSION)/
+	cp -R contrib/debian $(DEB_BUILD)/relaymail-$(VERSION)/debian
+	$(MAKE) -C $(DEB_BUILD)/relaymail-$(VERSION) clean >/dev/null
+	cd $(DEB_BUILD)/relaymail-$(VERSION) && \
+	    dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	    { tail -30 ../build.log; exit 1; }
+	lintian --fail-on error,warning --info --display-info \
+	    $(DEB_BUILD)/relaymail_$(VERSION)_$(DEB_ARCH).changes
+	cp $(DEB_BUILD)/$(DEB) .
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_<name>.c, each run for
 # FUZZTIME seconds. Not part of `make check` (its budget is for tests).
@@ -150,5 +221,6 @@ install-setgid: install
 
 clean:
 	rm -f relaymail src/*.o src/librelaymail.a $(UNIT_BINS) $(FUZZ_BINS) \
-	    tests/relay/testrelay
+	    tests/relay/testrelay relaymail_*.deb
+	rm -rf build
 	rm -rf tests/tmp $(FLAGS_STAMP)

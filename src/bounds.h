@@ -51,5 +51,9 @@
 #define BOUNDS_PATH		4096
 /* Alias expansion depth (loops are an error before this). */
 #define BOUNDS_ALIAS_DEPTH	16
+/* Supplementary groups looked at for the install's group (Linux's
+ * NGROUPS_MAX is 65536; a process in more than this many groups is not
+ * taken to hold it through them: the file is refused, not exposed). */
+#define BOUNDS_GROUPS		256
 
 #endif

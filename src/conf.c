@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,43 @@
 #include "conf_int.h"
 #include "secret.h"
 
+/*
+ * Whether the process holds gid as the install's group: as the group a
+ * setgid binary gave it (egid != rgid), or, for the group named
+ * CONF_SYSTEM_GROUP only, as its real, effective or a supplementary
+ * group (a systemd unit's Group=relaymail, or an admin in the group).
+ */
+static int
+conf_group_held(gid_t gid, gid_t rgid, gid_t egid)
+{
+	gid_t		 groups[BOUNDS_GROUPS];
+	struct group	*gr;
+	int		 i, n;
+
+	if (gid == egid && egid != rgid)
+		return 1;
+	if ((gr = getgrgid(gid)) == NULL ||
+	    strcmp(gr->gr_name, CONF_SYSTEM_GROUP) != 0)
+		return 0;
+	if (gid == rgid || gid == egid)
+		return 1;
+	if ((n = getgroups(BOUNDS_GROUPS, groups)) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
 int
 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
     gid_t egid)
 {
 	if ((st->st_mode & (S_IRGRP | S_IROTH)) == 0)
 		return 1;
-	/* relaymail(8): root:relaymail 0640, read through the setgid group. */
+	/* relaymail(8): root:relaymail 0640, read through the group. */
 	return system && st->st_uid == 0 && (st->st_mode & 0077) == 0040 &&
-	    st->st_gid == egid && egid != rgid;
+	    conf_group_held(st->st_gid, rgid, egid);
 }
 
 /*
@@ -132,16 +161,28 @@ conf_account_finish(struct account *a, int system, struct err *e)
 	if (a->port == 0)
 		a->port = a->tls == TLS_IMPLICIT ? 465 :
 		    a->tls == TLS_STARTTLS ? 587 : 25;
-	if (a->queue_dir != NULL)
-		return 0;
-	if (system)
-		snprintf(buf, sizeof(buf), "/var/spool/relaymail");
-	else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
-	    ".local/state", "relaymail/queue") == -1)
-		return err_set(e, EX_CONFIG, "account %s: cannot find a "
-		    "home directory for the queue; set queue_dir", a->name);
-	if ((a->queue_dir = strdup(buf)) == NULL)
-		return err_nomem(e);
+	if (a->queue_dir == NULL) {
+		if (system)
+			snprintf(buf, sizeof(buf), "/var/spool/relaymail");
+		else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
+		    ".local/state", "relaymail/queue") == -1)
+			return err_set(e, EX_CONFIG, "account %s: cannot find "
+			    "a home directory for the queue; set queue_dir",
+			    a->name);
+		if ((a->queue_dir = strdup(buf)) == NULL)
+			return err_nomem(e);
+	}
+	/* log = syslog: where the lines go when syslog is unreachable. */
+	if (a->log == LOGTO_SYSLOG) {
+		free(a->log_path);
+		a->log_path = NULL;
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/log", a->queue_dir)
+		    >= sizeof(buf))
+			return err_set(e, EX_CONFIG, "account %s: queue_dir too "
+			    "long", a->name);
+		if ((a->log_path = strdup(buf)) == NULL)
+			return err_nomem(e);
+	}
 	return 0;
 }
 

@@ -27,6 +27,9 @@
 #ifndef CONF_SYSTEM_PATH
 #define CONF_SYSTEM_PATH	"/etc/relaymail.conf"
 #endif
+/* The install's group: a 0640 root:CONF_SYSTEM_GROUP system config is
+ * read by any process that holds it. */
+#define CONF_SYSTEM_GROUP	"relaymail"
 
 enum tls_mode { TLS_IMPLICIT = 0, TLS_STARTTLS, TLS_NONE };
 enum auth_mech {
@@ -76,7 +79,9 @@ struct account {
 	long		 queue_lifetime; /* seconds, default 5d */
 	char		*notify;	/* NULL: envelope sender; "none" */
 	enum log_kind	 log;
-	char		*log_path;	/* for LOGTO_FILE */
+	char		*log_path;	/* LOGTO_FILE's file; for LOGTO_SYSLOG
+					 * <queue_dir>/log, used when syslog
+					 * is unreachable */
 };
 
 struct conf {
@@ -131,7 +136,9 @@ int	 conf_account_from_url(struct account *out, const char *url,
  * 1 when a file with mode/owner st may hold a secret: not readable by
  * group or others, except the setgid rule of relaymail(8) (system is 1 for
  * the system config and the files it names: owned by root, mode 0640,
- * group egid, egid != rgid). Added for unit tests and --check-config.
+ * and either group egid with egid != rgid (a setgid run), or the group
+ * named CONF_SYSTEM_GROUP held as rgid, egid or a supplementary group of
+ * this process). Added for unit tests and --check-config.
  */
 int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
 	    gid_t egid);
@@ -143,7 +150,8 @@ int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
  * initialised; EX_OSERR on allocation failure, dst then empty);
  * conf_account_finish() resolves what depends on other keys: port from
  * tls when 0, queue_dir's default (system: /var/spool/relaymail, else
- * $XDG_STATE_HOME/relaymail/queue).
+ * $XDG_STATE_HOME/relaymail/queue), and for log = syslog the fallback
+ * file <queue_dir>/log in log_path.
  */
 void	 conf_account_init(struct account *);
 int	 conf_account_copy(struct account *dst, const struct account *src,

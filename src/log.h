@@ -22,8 +22,18 @@ struct log_attempt {
 	int		 exit_code;
 };
 
-/* Open per the account's `log` (syslog facility mail, file:PATH, none). */
+/*
+ * Open per the account's `log` (syslog facility mail, file:PATH, none).
+ * For LOGTO_SYSLOG, path is the fallback file used when nothing listens
+ * on /dev/log (stderr when it cannot be opened either).
+ */
 void	 log_open(enum log_kind, const char *path);
+/* 1 when something listens on /dev/log. */
+int	 log_syslog_reachable(void);
+/* Where log_open(kind, path) would send the lines, for --check-config;
+ * the text is in buf (or a constant). */
+const char *log_describe(enum log_kind, const char *path, char *buf,
+	    size_t len);
 void	 log_attempt(const struct log_attempt *);
 /* Free-form line (queue events, warnings) to the same destination. */
 void	 log_msg(int priority, const char *fmt, ...)

@@ -104,6 +104,10 @@ run_check_config(const struct cli *c)
 	if (rc == 0) {
 		printf("%s: OK (%d account%s)\n", cf.path, cf.naccounts,
 		    cf.naccounts == 1 ? "" : "s");
+		for (rc = 0; rc < cf.naccounts; rc++)
+			printf("[%s] log: %s\n", cf.accounts[rc].name,
+			    log_describe(cf.accounts[rc].log,
+			    cf.accounts[rc].log_path, e.msg, sizeof(e.msg)));
 		conf_free(&cf);
 		return EX_OK;
 	}

@@ -37,6 +37,7 @@ trap 'sg_cleanup; lib_cleanup' EXIT
 skip_all() {
 	local c
 	for c in "delivered as nobody through the system config" \
+	    "the group as real or supplementary group reads the config" \
 	    "-C drops the group" "RELAYMAIL_CONFIG drops the group" \
 	    "a user's password_command runs without the group" \
 	    "--relay takes no secret from the system config" \
@@ -179,6 +180,30 @@ expect_no_msg
 expect_err 'Permission denied.*make install-setgid.*~/\.config/relaymail/config'
 [ "$(wc -l <"$T/stderr")" = 1 ] || fail "want one message: $(cat "$T/stderr")"
 t_end
+
+# The systemd unit's way (User=nobody Group=relaymail) and an admin in
+# the group: the plain binary, holding relaymail as its real or a
+# supplementary group, reads the same 0640 root:relaymail config.
+for how in real supplementary; do
+	sg_begin "no setgid bit, relaymail as the $how group: the 0640 system config is read"
+	[ -f "$T/in" ] || msg_default
+	if [ "$how" = real ]; then
+		gopt=(--regid=relaymail --clear-groups)
+	else
+		gopt=(--regid="$NOGROUP" --groups=relaymail)
+	fi
+	timeout 60 setpriv --reuid=nobody "${gopt[@]}" env -i \
+	    PATH=/usr/bin:/bin HOME=/nonexistent \
+	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} \
+	    "$SG/relaymail-plain" rcpt@example.com \
+	    <"$T/in" >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	relay_settle
+	expect_rc 0
+	expect_tr '^--- auth ok'
+	expect_msg "$T/expected"
+	t_end
+done
 
 sg_begin "setgid copy: --probe as nobody works (the group reads the config)"
 as_nobody -- --probe

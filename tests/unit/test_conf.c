@@ -458,7 +458,10 @@ static const struct mode_case {
 	{ 0644, 0, 120, 1, 1000, 120, 0 },	/* others can read */
 	{ 0660, 0, 120, 1, 1000, 120, 0 },	/* group can write */
 	{ 0640, 0, 121, 1, 1000, 120, 0 },	/* another group */
-	{ 0640, 0, 120, 1, 120, 120, 0 },	/* not running setgid */
+	/* Not running setgid: a group not named relaymail (64999 is
+	 * in no test machine's group file) is not the install's group. */
+	{ 0640, 0, 64999, 1, 64999, 64999, 0 },
+	{ 0640, 0, 0, 1, 0, 0, 0 },		/* root:root 0640, as root */
 	{ 0400, 0, 0, 1, 0, 0, 1 },
 };
 
