@@ -72,8 +72,8 @@ where_text(const struct mime_ent *x, char *buf, size_t len)
 		return buf;
 	}
 	if (x->in_signed)
-		return "inside multipart/signed or multipart/encrypted, whose "
-		    "signature re-encoding would break (RFC 1847)";
+		return "inside multipart/signed or multipart/encrypted, where "
+		    "re-encoding would break the signature (RFC 1847)";
 	if (x->cte == CTE_QP)
 		return "in a part already declared quoted-printable "
 		    "(RFC 2045 §6.7)";
