@@ -272,6 +272,18 @@ delimiter(const struct scanner *sc, int *close)
 	return -1;
 }
 
+/* Can the part header line just read (the end of hbuf) be folded? */
+static int
+folds(const struct scanner *sc)
+{
+	struct err fe;
+
+	if (sc->hover || sc->hlen < sc->llen + 2)
+		return 0;
+	return mime_fold_line(sc->hbuf + sc->hlen - sc->llen - 2, sc->llen,
+	    NULL, NULL, &fe) == 0;
+}
+
 static int
 line_done(struct scanner *sc, struct err *e)
 {
@@ -279,6 +291,12 @@ line_done(struct scanner *sc, struct err *e)
 
 	sc->lineno++;
 	if ((k = delimiter(sc, &close)) >= 0) {
+		if (sc->llen > BOUNDS_LINE && sc->s->delim_long_line == 0)
+			sc->s->delim_long_line = sc->lineno;
+		/* a header section cut short by the delimiter takes the
+		 * CRLF before it (there is no body to end) */
+		if (sc->in_hdr)
+			sc->cur.body_off = sc->lstart;
 		if (ent_end(sc, sc->lstart - 2, e) == -1)
 			return -1;
 		sc->depth = close ? k : k + 1;
@@ -291,6 +309,11 @@ line_done(struct scanner *sc, struct err *e)
 	if (sc->in_hdr) {
 		if (sc->llen > BOUNDS_LINE && !sc->cur.hdr_long) {
 			sc->cur.hdr_long = 1;
+			sc->cur.hdr_long_line = sc->lineno;
+		}
+		if (sc->llen > BOUNDS_LINE && !sc->cur.hdr_unfoldable &&
+		    !folds(sc)) {
+			sc->cur.hdr_unfoldable = 1;
 			sc->cur.hdr_long_line = sc->lineno;
 		}
 		if (sc->l8 && !sc->cur.hdr_8bit) {
@@ -478,6 +501,8 @@ scan_body(struct msg *m, struct scanner *sc, char *buf, struct err *e)
 		return -1;
 	if (sc->llen > 0 && line_done(sc, e) == -1)
 		return -1;
+	if (sc->in_hdr)
+		sc->cur.body_off = sc->off;
 	return ent_end(sc, sc->off, e);
 }
 

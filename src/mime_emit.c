@@ -110,6 +110,10 @@ decide_ent(struct mime_ent *x, int conv8, int smtputf8, struct err *e)
 		return refuse(e, x->hdr_8bit_line, "8-bit octets in a part "
 		    "header,", "and the relay offers neither 8BITMIME nor "
 		    "SMTPUTF8 (RFC 6152, RFC 6531)");
+	if (x->hdr_unfoldable)
+		return refuse(e, x->hdr_long_line, "a part header line over "
+		    "998 octets with no white space to fold it at", "(RFC 5322 "
+		    "§2.2.3)");
 	if (x->hdr_long && x->in_signed)
 		return refuse(e, x->hdr_long_line, "a part header line over "
 		    "998 octets", where_text(x, wbuf, sizeof(wbuf)));
@@ -153,6 +157,9 @@ decide(struct msg *m, struct mime_scan *s, int conv8, int smtputf8,
 		    "offers neither 8BITMIME nor SMTPUTF8 (RFC 6152, RFC "
 		    "6531)");
 	}
+	if (s->delim_long_line != 0)
+		return refuse(e, s->delim_long_line, "a boundary line over 998 "
+		    "octets", "(transport padding, RFC 2046 §5.1.1)");
 	if (s->too_many)
 		return err_set(e, EX_DATAERR, "the message cannot be sent "
 		    "without changing it: more than %d MIME parts would "

@@ -51,6 +51,7 @@ struct mime_scan {
 	size_t		 n, cap;
 	size_t		 hlines;	/* lines of the header section + 1 */
 	int		 too_many;	/* more than BOUNDS_MIME_FIXES */
+	size_t		 delim_long_line; /* a delimiter line over 998 */
 	int		 failed;	/* mime_check refused the message */
 	struct err	 fail;
 	/* the message's own header section */

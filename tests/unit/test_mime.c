@@ -292,7 +292,7 @@ END_TEST
 
 /*
  * In the tables "@L" stands for a line of 1000 "A"s and "@Q" for its
- * quoted-printable form; "\n" is written as "\r\n" before comparing.
+ * quoted-printable form, "@S" for 1000 blanks; "\n" is written as "\r\n" before comparing.
  */
 static char *
 expand(const char *t, int crlf)
@@ -316,6 +316,11 @@ expand(const char *t, int crlf)
 			sink_write(&s, a, sizeof(a), &e), t++;
 		else if (t[0] == '@' && t[1] == 'Q')
 			sink_write(&s, q, qn, &e), t++;
+		else if (t[0] == '@' && t[1] == 'S') {
+			memset(a, ' ', sizeof(a));
+			sink_write(&s, a, sizeof(a), &e), t++;
+			memset(a, 'A', sizeof(a));
+		}
 		else if (*t == '\n' && crlf)
 			sink_write(&s, "\r\n", 2, &e);
 		else
@@ -409,6 +414,8 @@ static const struct {
 	{ "Content-Type: multipart/mixed; boundary=012345678901234567890123456"
 	  "78901234567890123456789012345678901234567890X\n\n@L\n", 1, 0,
 	  EX_DATAERR, 0, "boundary is missing or over 70 characters" },
+	{ MP "--b\n\nx\n--b--@S\n", 1, 0, EX_DATAERR, 0,
+	  "line 7: a boundary line over 998 octets" },
 	/* headers */
 	{ "Subject: caf\xc3\xa9\n\nx\n", 0, 1, 0, 0,
 	  "Subject: caf\xc3\xa9\n\nx\n" },
@@ -419,6 +426,10 @@ static const struct {
 	  "Subject: caf\xc3\xa9\n\nx\n" },
 	{ MP "--b\nContent-Disposition: attachment; filename=\xe9\n\nx\n--b--"
 	  "\n", 0, 0, 0, EX_DATAERR, "line 5: 8-bit octets in a part header" },
+	{ MP "--b\nX-Long: @L\n\nx\n--b--\n", 1, 0, EX_DATAERR, 0,
+	  "line 5: a part header line over 998 octets with no white space" },
+	{ MP "--b\nX-Long: a @L\n--b--\n", 1, 0, EX_DATAERR, 0,
+	  "line 5: a part header line over 998 octets with no white space" },
 	{ "X: a\nX-Long: @L\n\nx\n", 1, 0, EX_DATAERR, 0,
 	  "line 2: a header line over 998 octets with no white space" },
 };
