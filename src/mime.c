@@ -423,12 +423,12 @@ mime_headers_8bit(const struct msg *m)
 	return 0;
 }
 
-/* The message's own header section: physical lines, long and 8-bit
- * ones, whether each long one can be folded. */
+/* The message's own header section: long and 8-bit fields, whether
+ * each long line can be folded. */
 static int
 top_headers(struct msg *m, struct mime_scan *s, struct err *e)
 {
-	size_t i, len, line = 0;
+	size_t i, len;
 	const char *p, *cr;
 	char *f;
 	struct err fe;
@@ -437,17 +437,16 @@ top_headers(struct msg *m, struct mime_scan *s, struct err *e)
 		if ((f = mime_field_text(&m->hdrs.v[i])) == NULL)
 			return err_set(e, EX_OSERR, "out of memory");
 		for (p = f;; p = cr + 2) {
-			line++;
 			cr = strstr(p, "\r\n");
 			len = cr != NULL ? (size_t)(cr - p) : strlen(p);
-			if (len > BOUNDS_LINE && !s->top_long) {
+			if (len > BOUNDS_LINE)
 				s->top_long = 1;
-				s->top_line = line;
-			}
 			if (len > BOUNDS_LINE && !s->top_unfoldable &&
 			    mime_fold_line(p, len, NULL, NULL, &fe) == -1) {
 				s->top_unfoldable = 1;
-				s->top_line = line;
+				snprintf(s->top_long_name,
+				    sizeof(s->top_long_name), "%s",
+				    m->hdrs.v[i].name);
 			}
 			if (cr == NULL)
 				break;
@@ -455,12 +454,10 @@ top_headers(struct msg *m, struct mime_scan *s, struct err *e)
 		free(f);
 		if (!s->top_8bit && field_8bit(&m->hdrs.v[i])) {
 			s->top_8bit = 1;
-			s->top_8bit_line = line;
 			snprintf(s->top_8bit_name, sizeof(s->top_8bit_name),
 			    "%s", m->hdrs.v[i].name);
 		}
 	}
-	s->hlines = line + 1;
 	return 0;
 }
 
@@ -523,7 +520,7 @@ mime_scan_run(struct msg *m, struct mime_scan *s, struct err *e)
 	sc->s = s;
 	if (top_headers(m, s, e) == -1 || top_entity(m, sc, e) == -1)
 		goto out;
-	sc->lineno = s->hlines;
+	sc->lineno = 0;		/* body lines count from 1 */
 	rc = scan_body(m, sc, buf, e);
 out:
 	if (sc != NULL)

@@ -94,8 +94,16 @@ static int
 refuse(struct err *e, size_t line, const char *what, const char *where)
 {
 	return err_set(e, EX_DATAERR, "the message cannot be sent without "
-	    "changing what its recipient sees: line %zu: %s %s", line, what,
-	    where);
+	    "changing what its recipient sees: body line %zu: %s %s", line,
+	    what, where);
+}
+
+static int
+refuse_hdr(struct err *e, const char *name, const char *why)
+{
+	return err_set(e, EX_DATAERR, "the message cannot be sent without "
+	    "changing what its recipient sees: header field %s: %s", name,
+	    why);
 }
 
 static int
@@ -145,18 +153,12 @@ decide(struct msg *m, struct mime_scan *s, int conv8, int smtputf8,
 	int any = s->top_long || headers_long(m);
 
 	if (s->top_unfoldable)
-		return refuse(e, s->top_line, "a header line over 998 octets "
-		    "with no white space to fold it at", "(RFC 5322 "
-		    "§2.2.3)");
-	if (s->top_8bit && conv8 && !smtputf8) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "8-bit octets in the %s header "
-		    "field,", s->top_8bit_name);
-		return refuse(e, s->top_8bit_line, what, "and the relay "
-		    "offers neither 8BITMIME nor SMTPUTF8 (RFC 6152, RFC "
+		return refuse_hdr(e, s->top_long_name, "a line over 998 octets "
+		    "with no white space to fold it at (RFC 5322 §2.2.3)");
+	if (s->top_8bit && conv8 && !smtputf8)
+		return refuse_hdr(e, s->top_8bit_name, "8-bit octets, and the "
+		    "relay offers neither 8BITMIME nor SMTPUTF8 (RFC 6152, RFC "
 		    "6531)");
-	}
 	if (s->delim_long_line != 0)
 		return refuse(e, s->delim_long_line, "a boundary line over 998 "
 		    "octets", "(transport padding, RFC 2046 §5.1.1)");

@@ -7,8 +7,8 @@
  * octets, a part header line over 998 octets); entities without any of
  * these are not recorded and are copied as they are. Offsets are into
  * the body spool; hdr_off is -1 for the message's own header section.
- * Line numbers count the lines of the message as stored (headers
- * first), from 1.
+ * Line numbers count the lines of the body, from 1 (the header section
+ * is named by field instead: relaymail may have added fields to it).
  */
 #ifndef RELAYMAIL_MIME_INT_H
 #define RELAYMAIL_MIME_INT_H
@@ -49,15 +49,13 @@ struct mime_ent {
 struct mime_scan {
 	struct mime_ent	*v;
 	size_t		 n, cap;
-	size_t		 hlines;	/* lines of the header section + 1 */
 	int		 too_many;	/* more than BOUNDS_MIME_FIXES */
 	size_t		 delim_long_line; /* a delimiter line over 998 */
 	int		 failed;	/* mime_check refused the message */
 	struct err	 fail;
 	/* the message's own header section */
 	int		 top_long, top_unfoldable, top_8bit;
-	size_t		 top_line, top_8bit_line;
-	char		 top_8bit_name[64];
+	char		 top_8bit_name[64], top_long_name[64];
 	struct mime_ent	*top;		/* the single-part body, or NULL */
 };
 

@@ -194,7 +194,7 @@ t_begin "65: a header line with no white space to fold at, before connecting"
 relay_start plain
 conf
 printf 'X-Long: %s\n%s\n\nbody\n' "$(head -c 1200 /dev/zero | tr '\0' x)" "$H" | msg
-refused 'line 1: a header line over 998 octets with no white space'
+refused 'header field X-Long: a line over 998 octets with no white space'
 t_end
 
 t_begin "65: a long line in a part declared quoted-printable"
@@ -202,7 +202,7 @@ relay_start plain
 conf
 { printf '%s\nMIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n\n' "$H"
   longline 1200; } | msg
-refused 'line 9: a line of 1200 octets .* declared quoted-printable'
+refused 'body line 1: a line of 1200 octets .* declared quoted-printable'
 t_end
 
 t_begin "65: a long line inside multipart/signed"
@@ -210,7 +210,7 @@ relay_start plain
 conf
 { printf '%s\nMIME-Version: 1.0\nContent-Type: multipart/signed; boundary=s; protocol="application/pgp-signature"\n\n--s\nContent-Type: text/plain\n\n' "$H"
   longline 1500; printf -- '--s\nContent-Type: application/pgp-signature\n\nSIG\n--s--\n'; } | msg
-refused 'line 12: .*multipart/signed'
+refused 'body line 4: .*multipart/signed'
 t_end
 
 t_begin "65: a long line inside a message/rfc822 part"
@@ -218,7 +218,7 @@ relay_start plain
 conf
 { printf '%s\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: message/rfc822\n\nSubject: inner\n\n' "$H"
   longline 1500; printf -- '--m--\n'; } | msg
-refused 'line 14: .*message/'
+refused 'body line 6: .*message/'
 t_end
 
 t_begin "65 after EHLO: 8-bit inside multipart/signed, relay without 8BITMIME; no MAIL"
@@ -228,7 +228,7 @@ conf
 { printf '%s\nMIME-Version: 1.0\nContent-Type: multipart/signed; boundary=s\n\n--s\nContent-Type: text/plain; charset=utf-8\n\nCaf\xc3\xa9\n--s\nContent-Type: application/pgp-signature\n\nSIG\n--s--\n' "$H"; } | msg
 send rcpt@example.com
 expect_rc 65
-expect_err 'line 12: 8-bit octets for a relay without 8BITMIME.*multipart/signed'
+expect_err 'body line 4: 8-bit octets for a relay without 8BITMIME.*multipart/signed'
 expect_no_mail
 t_end
 
@@ -239,7 +239,7 @@ conf
 printf 'Subject: Caf\xc3\xa9\n%s\n\nbody\n' "$H" | msg
 send rcpt@example.com
 expect_rc 65
-expect_err 'line 1: 8-bit octets in the Subject header field'
+expect_err 'header field Subject: 8-bit octets'
 expect_no_mail
 t_end
 

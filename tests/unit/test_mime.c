@@ -375,14 +375,14 @@ static const struct {
 	  "Content-Type: application/x-thing\nMIME-Version: 1.0\n" CTE_QPH
 	  "\n=E9\n" },
 	{ CTE_QPH "\n@L\n", 1, 0, EX_DATAERR, 0,
-	  "line 3: a line of 1000 octets" },
+	  "body line 1: a line of 1000 octets" },
 	{ "Content-Transfer-Encoding: base64\n\n\xe9\n", 0, 0, 0,
-	  EX_DATAERR, "line 3: 8-bit octets for a relay without 8BITMIME "
+	  EX_DATAERR, "body line 1: 8-bit octets for a relay without 8BITMIME "
 	  "(RFC 6152) in a part already declared base64" },
 	{ "Content-Transfer-Encoding: x-uue\n\n@L\n", 1, 0, EX_DATAERR, 0,
 	  "unknown Content-Transfer-Encoding" },
 	{ "Content-Type: message/rfc822\n\nSubject: x\n\n@L\n", 1, 0,
-	  EX_DATAERR, 0, "line 5: a line of 1000 octets (at most 998, RFC "
+	  EX_DATAERR, 0, "body line 3: a line of 1000 octets (at most 998, RFC "
 	  "5322 §2.1.1) inside a message/" },
 	/* multipart */
 	{ MP "pre\n--b\n\nshort\n--b\nContent-Type: text/html\n\n@L\n--b--\n"
@@ -397,13 +397,13 @@ static const struct {
 	  MP "--b\nContent-Type: multipart/alternative; boundary=c\n\n--c\n"
 	  CTE_QPH "\n@Q\n--c\n\nok\n--b--\n" },
 	{ MP "@L\n--b\n\nx\n--b--\n", 1, 0, EX_DATAERR, 0,
-	  "line 4: a line of 1000 octets (at most 998, RFC 5322 §2.1.1) in "
+	  "body line 1: a line of 1000 octets (at most 998, RFC 5322 §2.1.1) in "
 	  "the preamble" },
 	{ MP "--b\n\nx\n--b--\n\xe9\n", 0, 0, 0, EX_DATAERR,
-	  "line 8: 8-bit octets for a relay without 8BITMIME (RFC 6152) in "
+	  "body line 5: 8-bit octets for a relay without 8BITMIME (RFC 6152) in "
 	  "the epilogue" },
 	{ MP "--b\n" SIG "--s\n\n@L\n--s--\n--b--\n", 1, 0, EX_DATAERR, 0,
-	  "line 9: a line of 1000 octets (at most 998, RFC 5322 §2.1.1) "
+	  "body line 6: a line of 1000 octets (at most 998, RFC 5322 §2.1.1) "
 	  "inside multipart/signed" },
 	{ MP "--b\n" SIG "--s\n\n\xe9\n--s--\n--b--\n", 1, 0, 0, 0,
 	  MP "--b\n" SIG "--s\n\n\xe9\n--s--\n--b--\n" },
@@ -415,23 +415,23 @@ static const struct {
 	  "78901234567890123456789012345678901234567890X\n\n@L\n", 1, 0,
 	  EX_DATAERR, 0, "boundary is missing or over 70 characters" },
 	{ MP "--b\n\nx\n--b--@S\n", 1, 0, EX_DATAERR, 0,
-	  "line 7: a boundary line over 998 octets" },
+	  "body line 4: a boundary line over 998 octets" },
 	/* headers */
 	{ "Subject: caf\xc3\xa9\n\nx\n", 0, 1, 0, 0,
 	  "Subject: caf\xc3\xa9\n\nx\n" },
 	{ "To: a\nSubject: caf\xc3\xa9\n\nx\n", 0, 0, 0, EX_DATAERR,
-	  "line 2: 8-bit octets in the Subject header field, and the relay "
-	  "offers neither 8BITMIME nor SMTPUTF8" },
+	  "header field Subject: 8-bit octets, and the relay offers neither "
+	  "8BITMIME nor SMTPUTF8" },
 	{ "Subject: caf\xc3\xa9\n\nx\n", 1, 0, 0, 0,
 	  "Subject: caf\xc3\xa9\n\nx\n" },
 	{ MP "--b\nContent-Disposition: attachment; filename=\xe9\n\nx\n--b--"
-	  "\n", 0, 0, 0, EX_DATAERR, "line 5: 8-bit octets in a part header" },
+	  "\n", 0, 0, 0, EX_DATAERR, "body line 2: 8-bit octets in a part header" },
 	{ MP "--b\nX-Long: @L\n\nx\n--b--\n", 1, 0, EX_DATAERR, 0,
-	  "line 5: a part header line over 998 octets with no white space" },
+	  "body line 2: a part header line over 998 octets with no white space" },
 	{ MP "--b\nX-Long: a @L\n--b--\n", 1, 0, EX_DATAERR, 0,
-	  "line 5: a part header line over 998 octets with no white space" },
+	  "body line 2: a part header line over 998 octets with no white space" },
 	{ "X: a\nX-Long: @L\n\nx\n", 1, 0, EX_DATAERR, 0,
-	  "line 2: a header line over 998 octets with no white space" },
+	  "header field X-Long: a line over 998 octets with no white space" },
 };
 
 START_TEST(test_table)
