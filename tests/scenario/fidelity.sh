@@ -197,6 +197,14 @@ printf 'X-Long: %s\n%s\n\nbody\n' "$(head -c 1200 /dev/zero | tr '\0' x)" "$H" |
 refused 'header field X-Long: a line over 998 octets with no white space'
 t_end
 
+t_begin "65 with queue=always: refused at once, nothing queued"
+relay_start plain
+conf queue=always
+printf 'X-Long: %s\n%s\n\nbody\n' "$(head -c 1200 /dev/zero | tr '\0' x)" "$H" | msg
+refused 'header field X-Long'
+expect_queued 0
+t_end
+
 t_begin "65: a long line in a part declared quoted-printable"
 relay_start plain
 conf
