@@ -43,6 +43,7 @@
 #ifndef RELAYMAIL_MIME_H
 #define RELAYMAIL_MIME_H
 
+#include <stdio.h>
 #include "msg.h"
 
 /* Scan m (when it needs it) and fail when it cannot be made sendable
@@ -53,10 +54,11 @@ int	 mime_check(struct msg *, struct err *);
  * Choose the rewriting of m for a relay: with eightbitmime 0, 8-bit
  * parts are re-encoded too; smtputf8 says whether 8-bit header text may
  * pass. Sets m->rewrite (or NULL when m goes out as stored) and
- * m->rewrite_size. Runs mime_check when it has not run.
+ * m->rewrite_size, and says what changes on trace (-v; NULL: quiet).
+ * Runs mime_check when it has not run.
  */
 int	 mime_prepare(struct msg *, int eightbitmime, int smtputf8,
-	    struct err *);
+	    FILE *trace, struct err *);
 
 /* 1 when any header field of m holds an octet over 127. */
 int	 mime_headers_8bit(const struct msg *);

@@ -213,8 +213,28 @@ count_fn(void *ctx, const void *buf, size_t len, struct err *e)
 	return 0;
 }
 
+/* For -v: what is changed for this relay. */
+static void
+note(const struct msg *m, FILE *trace)
+{
+	const struct mime_scan *s = m->mime;
+	size_t i, qp = 0, fold = s->top_long || headers_long(m);
+
+	if (trace == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		qp += s->v[i].act_qp != 0;
+		fold += s->v[i].hdr_long != 0;
+	}
+	fprintf(trace, "relaymail: to be sendable the message goes out with "
+	    "%zu part%s re-encoded as quoted-printable and %zu header "
+	    "section%s folded\n", qp, qp == 1 ? "" : "s", fold,
+	    fold == 1 ? "" : "s");
+}
+
 int
-mime_prepare(struct msg *m, int eightbitmime, int smtputf8, struct err *e)
+mime_prepare(struct msg *m, int eightbitmime, int smtputf8, FILE *trace,
+    struct err *e)
 {
 	off_t size = 0;
 	int any;
@@ -231,6 +251,7 @@ mime_prepare(struct msg *m, int eightbitmime, int smtputf8, struct err *e)
 		return -1;
 	m->rewrite = mime_rewrite;
 	m->rewrite_size = size;
+	note(m, trace);
 	return 0;
 }
 

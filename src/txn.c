@@ -334,7 +334,8 @@ relay_send(struct relay_session *s, const struct envelope *env,
 	}
 	/* Made sendable for this relay (8BITMIME known now), or refused
 	 * before anything of the transaction leaves. */
-	if (mime_prepare(m, s->caps.eightbitmime, s->caps.smtputf8, e) == -1)
+	if (mime_prepare(m, s->caps.eightbitmime, s->caps.smtputf8,
+	    s->conn.trace, e) == -1)
 		return -1;
 	/* RFC 3030: BDAT carries the octets as they are, with no 354 to
 	 * wait for and no dot-stuffing. */

@@ -66,7 +66,7 @@ one_relay(struct msg *m, int eightbitmime, int smtputf8)
 	struct err e;
 	size_t stored = 0;
 
-	if (mime_prepare(m, eightbitmime, smtputf8, &e) != 0)
+	if (mime_prepare(m, eightbitmime, smtputf8, NULL, &e) != 0)
 		return;
 	memset(&c, 0, sizeof(c));
 	if (msg_emit(m, 0, check_write, &c, &e) != 0 ||

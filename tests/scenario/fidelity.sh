@@ -92,11 +92,12 @@ printf 'Caf\xc3\xa9 = cr\xc3\xa8me\n\xe2\x82\xac 5\n' >"$T/body"
 { printf '%s\n\n' "$H"; cat "$T/body"; } | msg
 { printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n' \
     "$H" | crlf; qp "$T/body"; } >"$T/expected"
-send rcpt@example.com
+send -v rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
 expect_decodes "$T/body"
 expect_no_tr 'BODY=8BITMIME'
+expect_err 'goes out with 1 part re-encoded as quoted-printable and 0 header'
 t_end
 
 t_begin "8-bit, not UTF-8, no charset, no 8BITMIME: charset=unknown-8bit"

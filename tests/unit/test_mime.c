@@ -453,7 +453,8 @@ START_TEST(test_table)
 		goto out;
 	}
 	ck_assert_msg(rc == 0, "%s", e.msg);
-	rc = mime_prepare(&m, tab[_i].eightbitmime, tab[_i].smtputf8, &e);
+	rc = mime_prepare(&m, tab[_i].eightbitmime, tab[_i].smtputf8, NULL,
+	    &e);
 	if (tab[_i].prep != 0) {
 		ck_assert_int_eq(rc, -1);
 		ck_assert_int_eq(e.code, tab[_i].prep);
@@ -507,7 +508,7 @@ START_TEST(test_depth)
 		ck_assert_ptr_nonnull(strstr(e.msg, "nested too deep"));
 	} else {
 		ck_assert_msg(mime_check(&m, &e) == 0, "%s", e.msg);
-		ck_assert_int_eq(mime_prepare(&m, 1, 0, &e), 0);
+		ck_assert_int_eq(mime_prepare(&m, 1, 0, NULL, &e), 0);
 		ck_assert_ptr_nonnull(m.rewrite);
 	}
 	free(s.buf);
@@ -531,7 +532,7 @@ START_TEST(test_header_fold)
 	memcpy(in + 3000, "\n\nbody\n", 8);
 	load(&m, in);
 	ck_assert_int_eq(mime_check(&m, &e), 0);
-	ck_assert_int_eq(mime_prepare(&m, 1, 0, &e), 0);
+	ck_assert_int_eq(mime_prepare(&m, 1, 0, NULL, &e), 0);
 	ck_assert_int_eq(msg_emit(&m, 0, sink_write, &s, &e), 0);
 	for (p = s.buf; (cr = strstr(p, "\r\n")) != NULL; p = cr + 2)
 		ck_assert_uint_le((size_t)(cr - p), BOUNDS_LINE);
