@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "hdr.h"
 #include "mime_int.h"
@@ -42,9 +41,7 @@ struct scanner {
 	size_t		 llen, lastnw, lineno;
 	int		 l8, lastcr;
 	char		 lbuf[SC_LBUF];
-	/* UTF-8 of the current entity (RFC 3629 §4) */
-	int		 u_need;
-	unsigned char	 u_lo, u_hi;
+	struct mime_utf8 u;		/* UTF-8 of the current entity */
 };
 
 static void
@@ -56,7 +53,7 @@ ent_begin(struct scanner *sc, enum mime_kind k, off_t hdr_off, off_t body)
 	sc->cur.body_off = body;
 	sc->cur.end_off = body;
 	sc->cur.in_signed = sc->depth > 0 && sc->st[sc->depth - 1].is_signed;
-	sc->u_need = 0;
+	memset(&sc->u, 0, sizeof(sc->u));
 }
 
 /* The entity ends at end: keep it when something in it needs fixing. */
@@ -70,7 +67,7 @@ ent_end(struct scanner *sc, off_t end, struct err *e)
 	if (end < sc->cur.body_off)
 		end = sc->cur.body_off;
 	sc->cur.end_off = end;
-	if (sc->u_need > 0)
+	if (sc->u.need > 0)
 		sc->cur.utf8_bad = 1;	/* a sequence cut short */
 	if (!sc->cur.longl && !sc->cur.eightbit && !sc->cur.hdr_long &&
 	    !sc->cur.hdr_8bit)
@@ -88,73 +85,6 @@ ent_end(struct scanner *sc, off_t end, struct err *e)
 	}
 	s->v[s->n++] = sc->cur;
 	return 0;
-}
-
-/* RFC 3629 §4 well-formedness, one octet at a time. */
-static void
-utf8_feed(struct scanner *sc, unsigned char c)
-{
-	if (sc->u_need > 0) {
-		if (c < sc->u_lo || c > sc->u_hi) {
-			sc->cur.utf8_bad = 1;
-			sc->u_need = 0;
-			return;
-		}
-		sc->u_lo = 0x80;
-		sc->u_hi = 0xbf;
-		sc->u_need--;
-		return;
-	}
-	if (c < 0x80)
-		return;
-	sc->u_lo = 0x80;
-	sc->u_hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf)
-		sc->u_need = 1;
-	else if (c >= 0xe0 && c <= 0xef) {
-		sc->u_need = 2;
-		if (c == 0xe0)
-			sc->u_lo = 0xa0;	/* no overlong forms */
-		else if (c == 0xed)
-			sc->u_hi = 0x9f;	/* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		sc->u_need = 3;
-		if (c == 0xf0)
-			sc->u_lo = 0x90;
-		else if (c == 0xf4)
-			sc->u_hi = 0x8f;	/* at most U+10FFFF */
-	} else
-		sc->cur.utf8_bad = 1;
-}
-
-/* The span of the first field named name in the part header section,
- * value only (after the colon), or NULL. */
-static const char *
-part_field(const char *h, size_t n, const char *name, size_t *vlen)
-{
-	size_t i = 0, nl = strlen(name), j, k;
-
-	while (i < n) {
-		for (j = i; j < n && h[j] != '\n'; j++)
-			;
-		k = i;
-		if (j - i > nl && strncasecmp(h + i, name, nl) == 0) {
-			for (k = i + nl; k < j && (h[k] == ' ' ||
-			    h[k] == '\t'); k++)
-				;
-		}
-		if (k > i && k < j && h[k] == ':') {
-			/* the value runs over the continuation lines */
-			for (i = k + 1; j + 1 < n && (h[j + 1] == ' ' ||
-			    h[j + 1] == '\t');)
-				for (j++; j < n && h[j] != '\n'; j++)
-					;
-			*vlen = j - (k + 1);
-			return h + k + 1;
-		}
-		i = j + 1;
-	}
-	return NULL;
 }
 
 /* Push a multipart frame; 0, or 1 when it cannot be followed (why). */
@@ -233,15 +163,15 @@ part_headers_done(struct scanner *sc, struct err *e)
 
 	sc->in_hdr = 0;
 	sc->cur.body_off = sc->off;
-	sc->u_need = 0;
+	memset(&sc->u, 0, sizeof(sc->u));
 	if (sc->hover) {
 		sc->cur.kind = MK_OPAQUE;
 		sc->cur.why_opaque = "a part header section over the size "
 		    "limit";
 		return 0;
 	}
-	ctv = part_field(sc->hbuf, sc->hlen, "Content-Type", &ctn);
-	ctev = part_field(sc->hbuf, sc->hlen, "Content-Transfer-Encoding",
+	ctv = mime_part_field(sc->hbuf, sc->hlen, "Content-Type", &ctn);
+	ctev = mime_part_field(sc->hbuf, sc->hlen, "Content-Transfer-Encoding",
 	    &cten);
 	return classify(sc, ctv, ctn, ctev, cten, 0, e);
 }
@@ -362,8 +292,9 @@ line_bytes(struct scanner *sc, const unsigned char *p, size_t n)
 			sc->lastnw = sc->llen;
 		if (p[i] > 127)
 			sc->l8 = 1;
-		if (!sc->in_hdr && !sc->cur.utf8_bad)
-			utf8_feed(sc, p[i]);
+		if (!sc->in_hdr && !sc->cur.utf8_bad &&
+		    mime_utf8_feed(&sc->u, p[i]) == -1)
+			sc->cur.utf8_bad = 1;
 	}
 	if (sc->in_hdr)
 		hdr_append(sc, p, n);
@@ -398,31 +329,6 @@ scan_block(struct scanner *sc, const char *buf, size_t n, struct err *e)
 	return 0;
 }
 
-static int
-field_8bit(const struct hdr *h)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)h->value; *p != '\0'; p++)
-		if (*p > 127)
-			return 1;
-	for (p = (const unsigned char *)h->name; *p != '\0'; p++)
-		if (*p > 127)
-			return 1;
-	return 0;
-}
-
-int
-mime_headers_8bit(const struct msg *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->hdrs.n; i++)
-		if (field_8bit(&m->hdrs.v[i]))
-			return 1;
-	return 0;
-}
-
 /* The message's own header section: long and 8-bit fields, whether
  * each long line can be folded. */
 static int
@@ -452,7 +358,7 @@ top_headers(struct msg *m, struct mime_scan *s, struct err *e)
 				break;
 		}
 		free(f);
-		if (!s->top_8bit && field_8bit(&m->hdrs.v[i])) {
+		if (!s->top_8bit && mime_field_8bit(&m->hdrs.v[i])) {
 			s->top_8bit = 1;
 			snprintf(s->top_8bit_name, sizeof(s->top_8bit_name),
 			    "%s", m->hdrs.v[i].name);

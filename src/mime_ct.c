@@ -2,8 +2,10 @@
  * mime_ct.c - the header field syntax the structure scan needs: the
  * Content-Type field with its parameters (RFC 2045 §5.1, RFC 2046
  * §5.1.1 boundary, RFC 2231 parameter names), the
- * Content-Transfer-Encoding field (RFC 2045 §6.1), and folding a long
- * header line at white space (RFC 5322 §2.2.3). Contract in mime_int.h.
+ * Content-Transfer-Encoding field (RFC 2045 §6.1), folding a long
+ * header line at white space (RFC 5322 §2.2.3), finding a field in a
+ * part header section, and UTF-8 well-formedness (RFC 3629 §4) for the
+ * charset a re-encoded part is labelled with. Contract in mime_int.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -210,4 +212,96 @@ mime_field_text(const struct hdr *h)
 	s[nl] = ':';
 	memcpy(s + nl + 1, h->value, vl + 1);
 	return s;
+}
+
+/* RFC 3629 §4 well-formedness, one octet at a time. */
+int
+mime_utf8_feed(struct mime_utf8 *u, unsigned char c)
+{
+	if (u->need > 0) {
+		if (c < u->lo || c > u->hi) {
+			u->need = 0;
+			return -1;
+		}
+		u->lo = 0x80;
+		u->hi = 0xbf;
+		u->need--;
+		return 0;
+	}
+	if (c < 0x80)
+		return 0;
+	u->lo = 0x80;
+	u->hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		u->need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		u->need = 2;
+		if (c == 0xe0)
+			u->lo = 0xa0;		/* no overlong forms */
+		else if (c == 0xed)
+			u->hi = 0x9f;		/* no surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		u->need = 3;
+		if (c == 0xf0)
+			u->lo = 0x90;
+		else if (c == 0xf4)
+			u->hi = 0x8f;		/* at most U+10FFFF */
+	} else
+		return -1;
+	return 0;
+}
+
+/* The span of the first field named name in the part header section,
+ * value only (after the colon), or NULL. */
+const char *
+mime_part_field(const char *h, size_t n, const char *name, size_t *vlen)
+{
+	size_t i = 0, nl = strlen(name), j, k;
+
+	while (i < n) {
+		for (j = i; j < n && h[j] != '\n'; j++)
+			;
+		k = i;
+		if (j - i > nl && strncasecmp(h + i, name, nl) == 0) {
+			for (k = i + nl; k < j && (h[k] == ' ' ||
+			    h[k] == '\t'); k++)
+				;
+		}
+		if (k > i && k < j && h[k] == ':') {
+			/* the value runs over the continuation lines */
+			for (i = k + 1; j + 1 < n && (h[j + 1] == ' ' ||
+			    h[j + 1] == '\t');)
+				for (j++; j < n && h[j] != '\n'; j++)
+					;
+			*vlen = j - (k + 1);
+			return h + k + 1;
+		}
+		i = j + 1;
+	}
+	return NULL;
+}
+
+int
+mime_field_8bit(const struct hdr *h)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)h->value; *p != '\0'; p++)
+		if (*p > 127)
+			return 1;
+	for (p = (const unsigned char *)h->name; *p != '\0'; p++)
+		if (*p > 127)
+			return 1;
+	return 0;
+}
+
+int
+mime_headers_8bit(const struct msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->hdrs.n; i++)
+		if (mime_field_8bit(&m->hdrs.v[i]))
+			return 1;
+	return 0;
 }

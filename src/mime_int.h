@@ -81,10 +81,27 @@ char	*mime_field_text(const struct hdr *);
 /* A field's unfolded value (CRLFs removed) into a new string. */
 char	*mime_unfold(const char *p, size_t n);
 
+/* The span of the value (after the colon, continuation lines in it)
+ * of the first field called name in the part header section h[0..n),
+ * or NULL. */
+const char *mime_part_field(const char *h, size_t n, const char *name,
+	    size_t *vlen);
+/* 1 when the field's name or value holds an octet over 127. */
+int	 mime_field_8bit(const struct hdr *);
+
+/* UTF-8 well-formedness, fed one octet at a time (zeroed to start);
+ * -1 at the octet where the text stops being UTF-8. need > 0 at the
+ * end means a sequence was cut short. */
+struct mime_utf8 {
+	int		 need;
+	unsigned char	 lo, hi;
+};
+int	 mime_utf8_feed(struct mime_utf8 *, unsigned char);
+
 /* mime.c: the scan (fills s; s->v grows as needed). */
 int	 mime_scan_run(struct msg *, struct mime_scan *, struct err *);
 
-/* mime_emit.c: the rewriting set as m->rewrite. */
+/* mime_emit.c: the rewriting set as m->rewrite (mime_decide.c). */
 int	 mime_rewrite(struct msg *, msg_write_fn, void *ctx, struct err *);
 
 #endif
