@@ -226,7 +226,12 @@ deliver(struct smtpd *d)
 	t.dsn_envid = d->envid[0] != '\0' ? d->envid : NULL;
 	t.body = d->body;
 	err_clear(&e);
-	(void)smtpd_flush(d);	/* nothing waits on the relay */
+	/* Nothing waits on the relay; and a client that can no longer
+	 * hear the reply would send the message again: not sent. */
+	if (smtpd_flush(d) == -1) {
+		send_txn_reset(s, &t);
+		return;
+	}
 	if (send_txn_run(s, &t, &e) == -1) {
 		fprintf(stderr, "relaymail: %s\n", e.msg);
 		d->worst = err_worse(d->worst, e.code != 0 ? e.code :
