@@ -533,5 +533,23 @@ expect_tr '^C: MAIL FROM:<sender@example.com> .*ENVID=id42'
 expect_tr '^C: RCPT TO:<rcpt@example.com> NOTIFY=SUCCESS,FAILURE'
 t_end
 
+t_begin "a 1500-octet text line: sent as the stdin path sends it"
+relay_start plain -n 2
+long=$(printf '%01500d' 7)
+{ printf 'From: a@example.com\nTo: b@example.com\nSubject: long\n'
+  printf 'Date: Mon, 01 Jan 2024 00:00:00 +0000\n'
+  printf 'Message-ID: <long@example.com>\n\n%s\n.dot\n' "$long"; } >"$T/in"
+{ echo "EHLO client.example"; echo "MAIL FROM:<sender@example.com>"
+  echo "RCPT TO:<rcpt@example.com>"; echo DATA
+  sed 's/^\./../' "$T/in"; echo .; echo QUIT; } | dialogue
+bs_pipe
+expect_rc 0
+send -f sender@example.com rcpt@example.com
+expect_rc 0
+[ -f "$T/msg.2" ] && cmp -s "$T/msg" "$T/msg.2" ||
+    fail "-bs and stdin sent different bytes"
+grep -q "^$long" "$T/msg" || fail "the long line was lost"
+t_end
+
 t_wait
 t_finish
