@@ -406,6 +406,9 @@ smtpd_run(struct send_ctx *s, int cfg_rc, struct err *e)
 	d->in = STDIN_FILENO;
 	d->out = STDOUT_FILENO;
 	d->timeout_ms = CONF_SMTPD_TIMEOUT * 1000;
+	if (s->cli->sender != NULL && s->trace != NULL)
+		fprintf(stderr, "relaymail: -f is not used with -bs: each "
+		    "MAIL FROM gives the sender\n");
 	if (cfg_rc == 0 && send_session(s, e) == 0) {
 		d->acct0 = s->acct;
 		if (s->acct != NULL)

@@ -198,11 +198,14 @@ reply_relayed(struct smtpd *d, const struct send_txn *t)
 		if (t->rr[i].state == RCPT_OK || listed == LISTED)
 			continue;
 		listed++;
-		smtpd_reply(d, 250, listed < rest, "2.0.0", "<%s> %s: %s; %s",
-		    t->rr[i].addr, t->rr[i].state == RCPT_TEMP ? "deferred" :
-		    "refused", t->rr[i].reply.text,
-		    t->rr[i].state == RCPT_TEMP ? "queued for retry" :
-		    "a failure notice goes to the sender");
+		if (t->rr[i].state == RCPT_TEMP)
+			smtpd_reply(d, 250, listed < rest, "2.0.0", "<%s> "
+			    "deferred: %s; queued as %s by relaymail for retry",
+			    t->rr[i].addr, t->rr[i].reply.text, t->qid);
+		else
+			smtpd_reply(d, 250, listed < rest, "2.0.0", "<%s> "
+			    "refused: %s; a failure notice goes to the sender",
+			    t->rr[i].addr, t->rr[i].reply.text);
 	}
 	if (listed < rest)
 		smtpd_reply(d, 250, 0, "2.0.0", "and %zu more recipients "

@@ -264,6 +264,27 @@ expect_tr '^C: RCPT TO:<sender@example.com>'
 expect_queued 0
 t_end
 
+t_begin "one recipient deferred, queue on: 250 naming it with its queue id"
+echo "@1 rcpt:2 451 4.2.0 mailbox busy" | script
+relay_start plain -n 2
+conf queue=on-failure
+bs_expected
+{ echo "EHLO client.example"
+  txn sender@example.com ok@example.com busy@example.com; echo QUIT; } |
+    dialogue
+bs_chat
+expect_rc 0
+expect_codes "220 250 250 250 250 354 250 221"
+expect_reply '^250 2\.0\.0 <busy@example\.com> deferred: 451 4\.2\.0 mailbox busy; queued as [0-9A-Za-z]+ by relaymail for retry'
+expect_msg "$T/expected"
+expect_queued 1
+qrun -q --force
+relay_settle
+expect_queued 0
+n=$(cat "$T"/transcript* | grep -c '^C: RCPT TO:<busy@example.com>')
+[ "$n" = 2 ] || fail "busy@ tried $n times, want 2"
+t_end
+
 t_begin "one recipient refused, queue = never: 550 at end of data, nothing sent"
 echo "rcpt:2 550 5.1.1 no such user" | script
 relay_start plain
