@@ -3,7 +3,9 @@
  * §5): choose the account, read the message through the spool, build the
  * envelope, rewrite the headers, and deliver: every host of the account,
  * then its `fallback` account on a temporary failure. --dry-run prints
- * the plan instead; --probe connects without sending.
+ * the plan instead; --probe connects without sending. The SMTP session
+ * of -bs (smtpd.c) hands each of its transactions to the same path
+ * (send_txn_run), which notes the outcome for the client's reply.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -150,6 +150,13 @@ reply_failure(struct smtpd *d, const struct send_txn *t, const struct err *e)
 	const char *enh;
 	int code, rcl;
 
+	if (t->relayed) {
+		/* Some recipients got it and the rest could not be queued:
+		 * a 4xx would have the client send it to all again. */
+		smtpd_reply(d, 554, 0, "5.3.0", "relayed to %s for some "
+		    "recipients only: %s", t->peer, e->msg);
+		return;
+	}
 	code = class_code(e->code, &enh);
 	rcl = t->reply.code / 100;
 	/* The relay's own answer, when it is what failed the message and

@@ -52,6 +52,7 @@ t_end
 
 t_begin "three transactions in one session with RSET between"
 relay_start plain -n 3
+conf log="file:$T/log"
 bs_expected
 { echo "EHLO client.example"
   for i in 1 2 3; do
@@ -70,6 +71,11 @@ for i in 1 2 3; do
 done
 [ "$(grep -c '^=== connection' "$T/transcript")" = 3 ] ||
     fail "want one relay session per message"
+# One log line per transaction, as for each message on stdin.
+for i in 1 2 3; do
+	[ "$(grep -c "s$i@example.com.*r$i@example.com" "$T/log")" = 1 ] ||
+	    fail "no single log line for message $i"
+done
 t_end
 
 t_begin "RSET abandons a transaction: only the second is sent"
@@ -262,6 +268,22 @@ f=$(grep -l '^Content-Type: multipart/report' "$T"/msg* 2>/dev/null | head -1)
     fail "the notice does not name bad@"
 expect_tr '^C: RCPT TO:<sender@example.com>'
 expect_queued 0
+t_end
+
+t_begin "partly relayed, the rest cannot be queued: 554 (not 4xx), exit 73"
+echo "@1 rcpt:2 550 5.1.1 no such user" | script
+relay_start plain
+: >"$T/notadir"
+conf queue=on-failure queue_dir="$T/notadir/q"
+bs_expected
+{ echo "EHLO client.example"
+  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
+    dialogue
+bs_chat
+expect_rc 73
+expect_codes "220 250 250 250 250 354 554 221"
+expect_reply '^554 5\.3\.0 relayed to .* for some recipients only'
+expect_msg "$T/expected"
 t_end
 
 t_begin "one recipient deferred, queue on: 250 naming it with its queue id"
