@@ -374,6 +374,20 @@ expect_codes "220 250 250 250 354 451 250 221"
 expect_reply '^451 4\.4\.0 not sent: .*421 4\.3\.2 shutting down'
 t_end
 
+t_begin "AUTH refused by the relay: 554 5.7.0 to the client, exit 77"
+echo "auth 535 5.7.8 bad credentials" | script
+relay_start plain
+conf queue=on-failure
+{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
+  echo QUIT; } | dialogue
+bs_chat
+expect_rc 77
+expect_codes "220 250 250 250 354 554 221"
+expect_reply '^554 5\.7\.0 not sent: .*535 5\.7\.8 bad credentials'
+expect_queued 0
+expect_no_msg
+t_end
+
 t_begin "queue = always: 250 queued as ID, nothing sent now"
 relay_start plain
 conf queue=always
