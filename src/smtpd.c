@@ -376,7 +376,8 @@ refuse(struct smtpd *d, const struct err *e)
 	}
 }
 
-static void
+/* 1 after QUIT was answered (or could no longer be). */
+static int
 session(struct smtpd *d)
 {
 	char line[BOUNDS_CMD];
@@ -384,19 +385,22 @@ session(struct smtpd *d)
 
 	smtpd_reply(d, 220, 0, NULL, "%s ESMTP relaymail", d->s->fqdn);
 	while ((rc = smtpd_getline(d, line, sizeof(line))) != -1)
-		if (command(d, line, rc) == 1)
-			break;
+		if (command(d, line, rc) == 1) {
+			smtpd_txn_clear(d);
+			return 1;
+		}
 	if (d->idle && !d->broken)
 		smtpd_reply(d, 421, 0, "4.4.2", "%s timeout: no command for "
 		    "%d s, closing", d->s->fqdn, d->timeout_ms / 1000);
 	smtpd_txn_clear(d);
+	return 0;
 }
 
 int
 smtpd_run(struct send_ctx *s, int cfg_rc, struct err *e)
 {
 	struct smtpd *d;
-	int rc;
+	int rc, quit = 0;
 
 	/* A client closing its end must not kill us (EPIPE instead). */
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -413,7 +417,7 @@ smtpd_run(struct send_ctx *s, int cfg_rc, struct err *e)
 		d->acct0 = s->acct;
 		if (s->acct != NULL)
 			d->timeout_ms = s->acct->smtpd_timeout * 1000;
-		session(d);
+		quit = session(d);
 		rc = d->worst;
 	} else {
 		fprintf(stderr, "relaymail: %s\n", e->msg);
@@ -421,7 +425,8 @@ smtpd_run(struct send_ctx *s, int cfg_rc, struct err *e)
 		rc = e->code != 0 ? e->code : EX_SOFTWARE;
 	}
 	(void)smtpd_flush(d);
-	if (d->broken) {
+	/* A client may close its end as soon as it has sent QUIT. */
+	if (d->broken && !quit) {
 		fprintf(stderr, "relaymail: -bs: the client closed standard "
 		    "output\n");
 		rc = err_worse(rc, EX_IOERR);

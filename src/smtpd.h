@@ -17,8 +17,9 @@
  * error. On a configuration error the client gets a 554 greeting and
  * 503 to everything but QUIT (RFC 5321 §3.1). It returns the exit code:
  * 0 when every transaction that reached the end of data was relayed or
- * queued, else the worst one's (DESIGN §3); EX_IOERR when the client
- * closed its end of the pipe; the configuration's code when it failed.
+ * queued, else the worst one's (sysexits classes as for a message on
+ * stdin); EX_IOERR when the client closed its end of the pipe before
+ * QUIT; the configuration's code when it failed.
  * The idle limit is the account's smtpd_timeout (-a's, or the
  * default's; 300 s).
  */

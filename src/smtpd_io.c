@@ -75,7 +75,7 @@ smtpd_fill(struct smtpd *d)
 	if (d->ipos < d->ilen)
 		return 0;
 	d->ipos = d->ilen = 0;
-	if (d->eof || d->idle)
+	if (d->eof || d->idle || d->broken)
 		return -1;
 	/* RFC 2920 §3.2: flush replies before waiting for more input. */
 	if (smtpd_flush(d) == -1)
@@ -102,6 +102,8 @@ smtpd_getline(struct smtpd *d, char *line, size_t cap)
 	int toolong = 0;
 	char *nl;
 
+	if (d->broken)		/* nobody hears the replies: the end */
+		return -1;
 	for (;;) {
 		if (smtpd_fill(d) == -1)
 			return -1;	/* a partial line at EOF is dropped */

@@ -475,6 +475,33 @@ expect_err 'closed standard output'
 expect_no_connect
 t_end
 
+t_begin "the client closes standard output right after QUIT: exit 0"
+relay_start plain
+conf
+bs_expected
+bs_vg
+: >"$T/replies"
+coproc BS { exec timeout 120 "${BS_VG[@]}" "$RELAYMAIL" -C "$T/config" \
+    -bs 2>"$T/stderr"; }
+pid=$BS_PID
+exec {BS_OUT}<&"${BS[0]}" {BS_IN}>&"${BS[1]}"
+bs_read_reply
+{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com; } |
+    crlf >&"$BS_IN"
+for i in 1 2 3 4 5; do bs_read_reply; done
+# Nobody reads the 221.
+exec {BS_OUT}<&-
+eval "exec ${BS[0]}<&-"
+printf 'QUIT\r\n' >&"$BS_IN"
+exec {BS_IN}>&-
+wait "$pid"
+RC=$?
+relay_settle
+expect_rc 0
+expect_codes "220 250 250 250 354 250"
+expect_msg "$T/expected"
+t_end
+
 t_begin "-bs with -t or recipient arguments: usage error 64"
 relay_start plain
 conf
