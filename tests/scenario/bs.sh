@@ -99,7 +99,7 @@ expect_no_tr 'dropped@|nobody@'
 expect_msg "$T/expected"
 t_end
 
-t_begin "commands and reply classes: 214 252 500 501 502 503 554 555"
+t_begin "commands and reply classes: 214 252 500 501 502 503 553 554 555"
 relay_start plain
 dialogue <<'EOF'
 NOOP
@@ -117,19 +117,21 @@ RCPT TO:<r@example.com>
 DATA
 MAIL FROM:sender@example.com
 MAIL FROM:<sender@example.com> FROB=1
+MAIL FROM:<a@>
 MAIL FROM:<sender@example.com>
 MAIL FROM:<other@example.com>
 DATA
 RCPT TO:<r@example.com> FROB=1
 RCPT TO:<>
 RCPT TO:<a b@example.com>
+RCPT TO:<b@>
 DATA now
 RSET
 QUIT
 EOF
 bs_chat
 expect_rc 0
-expect_codes "220 250 214 501 250 252 501 502 502 502 500 500 503 503 501 555 250 503 554 555 501 501 501 250 221"
+expect_codes "220 250 214 501 250 252 501 502 502 502 500 500 503 503 501 555 553 250 503 554 555 501 501 501 501 250 221"
 expect_reply '^503 5\.5\.1 nested MAIL'
 expect_reply '^252 2\.5\.0'
 expect_no_connect
