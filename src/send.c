@@ -493,7 +493,10 @@ send_txn_account(struct send_ctx *s, const char *sender, struct err *e)
 {
 	if (s->have_url)	/* --relay: one account for the session */
 		return 0;
-	return choose_account(s, sender, e);
+	if (choose_account(s, sender, e) == -1)
+		return -1;
+	log_open(s->acct->log, s->acct->log_path);	/* its own log */
+	return 0;
 }
 
 int

@@ -572,7 +572,8 @@ two_accounts() {
 			printf '[%s]\nhost = 127.0.0.1\nport = %s\ntls = none\n' \
 			    "$a" "$p"
 			printf 'user = %s\npassword = %s\n' "$TUSER" "$PASSWORD"
-			printf 'timeout = 2\nlog = none\nqueue = never\n'
+			printf 'timeout = 2\nlog = file:%s\nqueue = never\n' \
+			    "$T/log.$a"
 			[ "$a" = a ] && echo "match_from = *@a.example"
 		done
 	} >"$T/config"
@@ -592,6 +593,10 @@ grep -q '^C: MAIL FROM:<x@a.example>' "$T/transcript" ||
     fail "x@a.example did not go through [a]"
 grep -q '^C: MAIL FROM:<y@other.example>' "$T/r2/transcript" ||
     fail "y@other.example did not go through the default [b]"
+# Each transaction's log line goes to its own account's log.
+grep -q 'x@a\.example' "$T/log.a" || fail "[a] did not log x@"
+grep -q 'y@other\.example' "$T/log.b" || fail "[b] did not log y@"
+grep -q 'y@other\.example' "$T/log.a" && fail "[a] logged y@"
 { echo "EHLO client.example"; txn x@a.example rcpt@example.com
   echo QUIT; } | dialogue
 bs_chat -a b
