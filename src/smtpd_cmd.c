@@ -7,9 +7,9 @@
  * Paths are read as the grammar says, with two allowances Postfix also
  * makes for local submitters: blanks after the colon, and a mailbox
  * without a domain (qualified later with maildomain, as on the command
- * line). A quoted local part may hold '>' or blanks; outside quotes a
- * blank, ',', '<' or control character is a syntax error, so a path
- * never turns into two recipients.
+ * line). A quoted local part may hold '>' or blanks but no control
+ * character; outside quotes a blank, ',', '<' or control character is a
+ * syntax error, so a path never turns into two recipients.
  */
 #include <ctype.h>
 #include <string.h>
@@ -72,6 +72,10 @@ mailbox_end(const char *p)
 	for (; *p != '\0'; p++) {
 		unsigned char u = (unsigned char)*p;
 
+		/* RFC 5321 §4.1.2 qtextSMTP, quoted-pairSMTP: printable
+		 * (UTF-8 allowed, RFC 6531 §3.3), no control characters. */
+		if (q && (u < ' ' || u == 127))
+			return NULL;
 		if (q) {
 			if (*p == '\\' && p[1] != '\0')
 				p++;

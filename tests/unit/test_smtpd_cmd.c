@@ -67,6 +67,8 @@ static const struct {
 	{ "TO:<@relay1>", "TO:", -1, NULL, NULL },
 	{ "FROM:<a@b>", "TO:", -1, NULL, NULL },
 	{ "TO:<a\tb@c>", "TO:", -1, NULL, NULL },
+	{ "TO:<\"a\rb\"@c>", "TO:", -1, NULL, NULL },
+	{ "TO:<\"a\\\"b\"@c>", "TO:", 0, "\"a\\\"b\"@c", "" },
 };
 
 START_TEST(test_paths)
