@@ -2,8 +2,9 @@
 # Interop: PHP frameworks through relaymail into a real Postfix.
 #  - Symfony Mailer (php-symfony-mailer): three messages through one
 #    sendmail://default transport, its -bs mode (one relaymail process,
-#    SMTP on a pipe), then three more with ?command=... -t -i (one
-#    process per message, recipients on the command line);
+#    SMTP on a pipe), three more with Laravel's "-bs -i", then three
+#    with ?command=... -t -i (one process per message, recipients on
+#    the command line);
 #  - PHPMailer (libphp-phpmailer): isSendmail(), which runs
 #    "sendmail -oi -f SENDER -t".
 # What Postfix stored is checked: the envelope sender (Return-Path), each
@@ -112,6 +113,9 @@ check_symfony() {
 # stores it so.
 symfony bs "$WRAP -C $CONF -bs"
 check_symfony bs 1 "|"
+# Laravel's sendmail mailer: the same transport with "-bs -i".
+symfony laravel "$WRAP -C $CONF -bs -i"
+check_symfony laravel 1 "|"
 symfony t "$WRAP -C $CONF -t -i"
 check_symfony t 3 ""
 
