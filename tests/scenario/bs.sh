@@ -642,5 +642,37 @@ expect_rc 0
 grep -q "^$long" "$T/msg" || fail "the long line was lost"
 t_end
 
+SYMFONY=/usr/share/php/Symfony/Component/Mailer/autoload.php
+if [ -f "$SYMFONY" ] && command -v php >/dev/null 2>&1; then
+	t_begin "Symfony Mailer hears the relay's own refusal (550 5.1.1)"
+	echo "@2 rcpt 550 5.1.1 no such user here" | script
+	relay_start plain -n 2
+	conf
+	php -r '
+	    require $argv[1];
+	    use Symfony\Component\Mailer\Mailer;
+	    use Symfony\Component\Mailer\Transport;
+	    use Symfony\Component\Mime\Email;
+	    $dsn = "sendmail://default?command=" . rawurlencode($argv[2]);
+	    $mailer = new Mailer(Transport::fromDsn($dsn));
+	    foreach (["ok", "gone"] as $who) {
+		try {
+			$mailer->send((new Email())->from("app@example.com")
+			    ->to("$who@example.com")->subject($who)->text("hi"));
+			echo "$who: sent\n";
+		} catch (\Exception $x) {
+			echo "$who: ", $x->getMessage(), "\n";
+		}
+	    }' -- "$SYMFONY" "$RELAYMAIL -C $T/config -bs" >"$T/php.out" 2>&1
+	grep -qx 'ok: sent' "$T/php.out" || fail "the first message failed"
+	grep -q '^gone: .*550.*5\.1\.1.*no such user here' "$T/php.out" ||
+	    fail "Symfony did not get the relay's 550: $(cat "$T/php.out")"
+	grep -q '^Subject: ok' "$T/msg" || fail "relay did not get the first"
+	t_end
+else
+	t_skip "Symfony Mailer hears the relay's own refusal" \
+	    "php-symfony-mailer not installed"
+fi
+
 t_wait
 t_finish
