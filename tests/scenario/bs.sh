@@ -606,6 +606,21 @@ grep -q '^C: MAIL FROM:<x@a.example>' "$T/r2/transcript" ||
 relay_kill R2
 t_end
 
+t_begin "--relay with -bs: every transaction to that relay, whatever the sender"
+relay_start starttls -n 2
+conf port=1
+bs_expected
+{ echo "EHLO client.example"; txn one@example.com rcpt@example.com
+  txn two@other.example rcpt@example.com; echo QUIT; } | dialogue
+bs_chat -a test "--relay=smtp://tester%40example.com@127.0.0.1:$RELAY_PORT"
+expect_rc 0
+expect_codes "220 250 250 250 354 250 250 250 354 250 221"
+expect_tr '^C: MAIL FROM:<one@example.com>'
+expect_tr '^C: MAIL FROM:<two@other.example>'
+expect_tr '^--- tls established'
+expect_no_leak
+t_end
+
 t_begin "DSN and BODY parameters reach the relay"
 echo "cap DSN" | script
 relay_start plain
