@@ -37,7 +37,8 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
 	   git git-email libmailtools-perl bsd-mailx cron time cppcheck \
-	   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd
+	   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd \
+	   php-symfony-mailer libphp-phpmailer php-mbstring
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid uninstall deb clean bench fuzz

@@ -19,6 +19,14 @@
 /* RFC 5321 §4.5.3.1.4: a command line is 512 octets with CRLF; with
  * ESMTP parameters (RFC 1869 §4.1.2) MAIL and RCPT may grow, we cap. */
 #define BOUNDS_CMD		1024
+/* -bs (smtpd.c): RFC 5321 §4.5.3.1.4, a command line is 512 octets with
+ * CRLF; MAIL and RCPT may use BOUNDS_CMD (RFC 5321 §4.5.3.1.4 lets
+ * extensions raise it, RFC 3461 §5 ORCPT needs it). The input buffer
+ * holds a client's pipelined group of commands (RFC 2920 §3.1); the
+ * output buffer the replies to it before one write. */
+#define BOUNDS_SMTPD_LINE	512
+#define BOUNDS_SMTPD_IBUF	65536
+#define BOUNDS_SMTPD_OBUF	16384
 /* RFC 5321 §4.5.3.1.8 asks for at least 100 recipients; our cap. */
 #define BOUNDS_RCPTS		1000
 /* RFC 5322 §2.1.1: a line is at most 998 octets plus CRLF. */

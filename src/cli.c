@@ -50,9 +50,10 @@ static const struct flag {
 
 static const char usage[] =
     "usage: relaymail [-tiv] [-f sender] [-F name] [-C file] [-a account]\n"
-    "                 [-N dsn] [-R ret] [-V envid] [-B type] [-bm|-bp|-bi]\n"
-    "                 [-q] [--relay=URL] [--dry-run] [--probe[=account]]\n"
-    "                 [--check-config] [--] [recipient ...]";
+    "                 [-N dsn] [-R ret] [-V envid] [-B type]\n"
+    "                 [-bm|-bp|-bi|-bs] [-q] [--relay=URL] [--dry-run]\n"
+    "                 [--probe[=account]] [--check-config] [--]\n"
+    "                 [recipient ...]";
 
 static const char help[] =
     "relaymail reads a message on standard input and relays it to the\n"
@@ -74,6 +75,8 @@ static const char help[] =
     "  -q [--force]     deliver the queue now (--force: ignore retry times)\n"
     "  --queue-delete=ID  remove one queued message\n"
     "  -bi, -I          no-op (newaliases)\n"
+    "  -bs              SMTP on standard input and output (several\n"
+    "                   messages per session, e.g. Symfony Mailer)\n"
     "  --relay=URL      smtps://[user@]host[:port] or smtp://... (STARTTLS)\n"
     "  --dry-run        print account, envelope, headers and plan; send\n"
     "                   nothing\n"
@@ -167,8 +170,7 @@ set_mode(struct cli *c, const char *v, struct err *e)
 	else if (strcmp(v, "i") == 0)
 		c->mode = CLI_NOOP;
 	else if (strcmp(v, "s") == 0)
-		return err_set(e, EX_USAGE, "-bs (SMTP on standard input) is "
-		    "not supported yet");
+		c->mode = CLI_SMTP;
 	else
 		return err_set(e, EX_USAGE, "-b%s is not supported", v);
 	return 0;
@@ -351,5 +353,9 @@ cli_parse(struct cli *c, int argc, char **argv, char **rcpt, struct err *e)
 	}
 	if (c->force && c->mode != CLI_QUEUE_RUN)
 		return err_set(e, EX_USAGE, "--force goes with -q");
+	/* -bs: the recipients come from RCPT commands, nowhere else. */
+	if (c->mode == CLI_SMTP && (c->extract || c->nrcpt > 0))
+		return err_set(e, EX_USAGE, "-bs takes its recipients from "
+		    "RCPT TO: no -t and no recipient arguments");
 	return 0;
 }

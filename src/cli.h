@@ -23,7 +23,8 @@ enum cli_mode {
 	CLI_VERSION,
 	CLI_DRY_RUN,
 	CLI_PROBE,
-	CLI_CHECK_CONFIG
+	CLI_CHECK_CONFIG,
+	CLI_SMTP		/* -bs: SMTP on stdin/stdout (smtpd.c) */
 };
 
 #define CLI_MAX_IGNORED	32

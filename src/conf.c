@@ -95,6 +95,7 @@ conf_account_init(struct account *a)
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
 	a->timeout = 60;
+	a->smtpd_timeout = CONF_SMTPD_TIMEOUT;
 	a->queue = QUEUE_ON_FAILURE;
 	a->queue_lifetime = CONF_LIFETIME_DEFAULT;
 	a->log = LOGTO_SYSLOG;

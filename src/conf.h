@@ -37,6 +37,10 @@ enum auth_mech {
 	AUTH_SCRAM_SHA_256, AUTH_XOAUTH2, AUTH_OAUTHBEARER, AUTH_EXTERNAL,
 	AUTH_NONE
 };
+/* -bs: how long the session waits for the client (Postfix's
+ * smtpd_timeout, 300 s). */
+#define CONF_SMTPD_TIMEOUT	300
+
 enum queue_mode { QUEUE_ON_FAILURE = 0, QUEUE_ALWAYS, QUEUE_NEVER };
 enum log_kind { LOGTO_SYSLOG = 0, LOGTO_FILE, LOGTO_NONE }; /* not LOG_*: syslog.h */
 
@@ -73,6 +77,7 @@ struct account {
 	char		*aliases;	/* path or NULL */
 	char		*fallback;	/* account name or NULL */
 	int		 timeout;	/* seconds, default 60 */
+	int		 smtpd_timeout;	/* -bs idle limit, seconds */
 
 	enum queue_mode	 queue;
 	char		*queue_dir;	/* resolved default if unset */

@@ -56,6 +56,8 @@ const struct key conf_keys_table[NKEYS] = {
 	K(QUEUE_LIFETIME, K_DURATION, queue_lifetime),
 	K(NOTIFY, K_NOTIFY, notify),
 	K(LOG, K_LOG, log),
+	[KEY_SMTPD_TIMEOUT] = { "smtpd_timeout", K_INT, O(smtpd_timeout), 1,
+	    86400, NULL },
 };
 #undef K
 #undef O

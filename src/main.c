@@ -21,6 +21,7 @@
 #include "priv.h"
 #include "queue.h"
 #include "send.h"
+#include "smtpd.h"
 
 static int
 fail(const struct err *e)
@@ -193,7 +194,10 @@ main(int argc, char **argv)
 			break;
 		}
 		send_init(&s, &c);
-		if (load_config(&c, &s.conf, NULL, &e) == -1 ||
+		if (c.mode == CLI_SMTP)	/* -bs */
+			rc = smtpd_run(&s, load_config(&c, &s.conf, NULL, &e),
+			    &e);
+		else if (load_config(&c, &s.conf, NULL, &e) == -1 ||
 		    send_run(&s, &e) == -1)
 			rc = fail(&e);
 		else

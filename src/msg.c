@@ -62,7 +62,7 @@ enum phase { PH_HDR, PH_SKIP, PH_BODY, PH_DONE };
 /* Where we are in a physical line of the header section. */
 enum lstate { L_START, L_NAME, L_WSP, L_VALUE };
 
-struct reader {
+struct msg_reader {
 	struct msg	*m;
 	int		 dot_ends, raw;
 	enum phase	 phase;
@@ -82,7 +82,7 @@ struct reader {
 };
 
 static int
-out_flush(struct reader *r, struct err *e)
+out_flush(struct msg_reader *r, struct err *e)
 {
 	if (r->olen > 0 && spool_write(&r->m->body, r->out, r->olen, e) == -1)
 		return -1;
@@ -91,7 +91,7 @@ out_flush(struct reader *r, struct err *e)
 }
 
 static int
-out_put(struct reader *r, const char *p, size_t n, struct err *e)
+out_put(struct msg_reader *r, const char *p, size_t n, struct err *e)
 {
 	if (r->olen + n > sizeof(r->out) && out_flush(r, e) == -1)
 		return -1;
@@ -101,7 +101,7 @@ out_put(struct reader *r, const char *p, size_t n, struct err *e)
 }
 
 static int
-body_byte(struct reader *r, char c, struct err *e)
+body_byte(struct msg_reader *r, char c, struct err *e)
 {
 	if (r->dot_held) {
 		r->dot_held = 0;
@@ -117,7 +117,7 @@ body_byte(struct reader *r, char c, struct err *e)
 }
 
 static int
-body_eol(struct reader *r, struct err *e)
+body_eol(struct msg_reader *r, struct err *e)
 {
 	if (r->dot_held) {
 		r->dot_held = 0;
@@ -129,7 +129,7 @@ body_eol(struct reader *r, struct err *e)
 }
 
 static int
-fld_add(struct reader *r, const char *p, size_t n, struct err *e)
+fld_add(struct msg_reader *r, const char *p, size_t n, struct err *e)
 {
 	size_t ncap;
 	char *nf;
@@ -157,7 +157,7 @@ fld_add(struct reader *r, const char *p, size_t n, struct err *e)
 
 /* The field in r->fld is complete: split it at the colon into hdrs. */
 static int
-fld_push(struct reader *r, struct err *e)
+fld_push(struct msg_reader *r, struct err *e)
 {
 	char *colon, *end;
 
@@ -177,7 +177,7 @@ fld_push(struct reader *r, struct err *e)
 
 /* The line being read is not a header field: it and the rest is body. */
 static int
-to_body(struct reader *r, struct err *e)
+to_body(struct msg_reader *r, struct err *e)
 {
 	size_t i;
 
@@ -191,7 +191,7 @@ to_body(struct reader *r, struct err *e)
 }
 
 static int
-hdr_name_byte(struct reader *r, char c, struct err *e)
+hdr_name_byte(struct msg_reader *r, char c, struct err *e)
 {
 	unsigned char u = (unsigned char)c;
 
@@ -215,7 +215,7 @@ hdr_name_byte(struct reader *r, char c, struct err *e)
 }
 
 static int
-hdr_byte(struct reader *r, char c, struct err *e)
+hdr_byte(struct msg_reader *r, char c, struct err *e)
 {
 	switch (r->ls) {
 	case L_START:
@@ -247,7 +247,7 @@ hdr_byte(struct reader *r, char c, struct err *e)
 }
 
 static int
-hdr_eol(struct reader *r, struct err *e)
+hdr_eol(struct msg_reader *r, struct err *e)
 {
 	switch (r->ls) {
 	case L_START:			/* the empty line */
@@ -266,7 +266,7 @@ hdr_eol(struct reader *r, struct err *e)
 }
 
 static int
-rd_byte(struct reader *r, char c, struct err *e)
+rd_byte(struct msg_reader *r, char c, struct err *e)
 {
 	r->midline = 1;
 	r->linelen++;
@@ -280,7 +280,7 @@ rd_byte(struct reader *r, char c, struct err *e)
 }
 
 static int
-rd_eol(struct reader *r, struct err *e)
+rd_eol(struct msg_reader *r, struct err *e)
 {
 	int rc = 0;
 
@@ -302,7 +302,7 @@ rd_eol(struct reader *r, struct err *e)
 
 /* Length of the run of ordinary body bytes at p (no CR, LF, NUL). */
 static size_t
-plain_run(struct reader *r, const unsigned char *p, size_t n)
+plain_run(struct msg_reader *r, const unsigned char *p, size_t n)
 {
 	size_t i;
 
@@ -316,7 +316,7 @@ plain_run(struct reader *r, const unsigned char *p, size_t n)
 }
 
 static int
-rd_block(struct reader *r, const char *buf, size_t n, struct err *e)
+rd_block(struct msg_reader *r, const char *buf, size_t n, struct err *e)
 {
 	size_t i = 0, k;
 	char c;
@@ -361,7 +361,7 @@ rd_block(struct reader *r, const char *buf, size_t n, struct err *e)
 
 /* End of input: finish the last line and the header section. */
 static int
-rd_finish(struct reader *r, struct err *e)
+rd_finish(struct msg_reader *r, struct err *e)
 {
 	if (r->phase == PH_DONE)
 		return out_flush(r, e);
@@ -379,7 +379,7 @@ rd_finish(struct reader *r, struct err *e)
 }
 
 static int
-rd_fd(struct reader *r, int fd, struct err *e)
+rd_fd(struct msg_reader *r, int fd, struct err *e)
 {
 	ssize_t n;
 
@@ -399,16 +399,11 @@ rd_fd(struct reader *r, int fd, struct err *e)
 	return rd_finish(r, e);
 }
 
-/*
- * Reading stdin has no deadline on purpose: the caller may be a person
- * typing or a program producing the message slowly, and sendmail waits
- * for them too; everything on the network side has one.
- */
 int
-msg_read(struct msg *m, int fd, int flags, struct err *e)
+msg_reader_new(struct msg_reader **out, struct msg *m, int flags,
+    struct err *e)
 {
-	struct reader *r;
-	int rc;
+	struct msg_reader *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return err_nomem(e);
@@ -418,8 +413,48 @@ msg_read(struct msg *m, int fd, int flags, struct err *e)
 	r->phase = PH_HDR;
 	r->ls = L_START;
 	r->first = 1;
-	rc = rd_fd(r, fd, e);
+	*out = r;
+	return 0;
+}
+
+int
+msg_reader_feed(struct msg_reader *mr, const void *buf, size_t n,
+    struct err *e)
+{
+	return rd_block(mr, buf, n, e);
+}
+
+int
+msg_reader_end(struct msg_reader *mr, struct err *e)
+{
+	return rd_finish(mr, e);
+}
+
+void
+msg_reader_free(struct msg_reader *mr)
+{
+	struct msg_reader *r = mr;
+
+	if (r == NULL)
+		return;
 	free(r->fld);
 	free(r);
+}
+
+/*
+ * Reading stdin has no deadline on purpose: the caller may be a person
+ * typing or a program producing the message slowly, and sendmail waits
+ * for them too; everything on the network side has one.
+ */
+int
+msg_read(struct msg *m, int fd, int flags, struct err *e)
+{
+	struct msg_reader *mr;
+	int rc;
+
+	if (msg_reader_new(&mr, m, flags, e) == -1)
+		return -1;
+	rc = rd_fd(mr, fd, e);
+	msg_reader_free(mr);
 	return rc;
 }

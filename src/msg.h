@@ -69,6 +69,21 @@ void	 msg_init(struct msg *);
 int	 msg_read(struct msg *, int fd, int flags, struct err *);
 void	 msg_free(struct msg *);
 
+/*
+ * The same reading in pieces, for input that is not a whole file (the
+ * DATA of an SMTP session, smtpd.c): msg_reader_new, then
+ * msg_reader_feed for each piece (any split), then msg_reader_end once
+ * at the end of the input; msg_reader_free always (NULL is fine). The
+ * result in the struct msg is what msg_read gives for the same bytes.
+ */
+struct msg_reader;
+int	 msg_reader_new(struct msg_reader **, struct msg *, int flags,
+	    struct err *);
+int	 msg_reader_feed(struct msg_reader *, const void *, size_t,
+	    struct err *);
+int	 msg_reader_end(struct msg_reader *, struct err *);
+void	 msg_reader_free(struct msg_reader *);
+
 /* Total size in octets of the message as msg_emit writes it without
  * MSG_EMIT_STORED (the rewritten size when a rewriting is set). */
 off_t	 msg_size(const struct msg *);

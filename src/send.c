@@ -1,9 +1,11 @@
 /*
  * send.c - one run of the mailer for the message on stdin (relaymail(8),
- * DESCRIPTION and Delivery): choose the account, read the message through the
- * spool, build the envelope, rewrite the headers, and deliver: every host of
- * the account, then its `fallback` account on a temporary failure. --dry-run
- * prints the plan instead; --probe connects without sending.
+ * DESCRIPTION and Delivery): choose the account, read the message through
+ * the spool, build the envelope, rewrite the headers, and deliver: every
+ * host of the account, then its `fallback` account on a temporary failure.
+ * --dry-run prints the plan instead; --probe connects without sending. The
+ * SMTP session of -bs (smtpd.c) hands each of its transactions to the same
+ * path (send_txn_run), which notes the outcome for the client's reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +49,7 @@ send_free(struct send_ctx *s)
 
 /* The account: --relay, else -a / match_from / default (relaymail.conf(5)). */
 static int
-choose_account(struct send_ctx *s, struct err *e)
+choose_account(struct send_ctx *s, const char *sender, struct err *e)
 {
 	const struct cli *c = s->cli;
 	const struct account *base = NULL;
@@ -64,7 +66,7 @@ choose_account(struct send_ctx *s, struct err *e)
 		snprintf(s->why, sizeof(s->why), "--relay %s", c->relay_url);
 		return 0;
 	}
-	return account_select(&s->conf, c->account, c->sender, &s->acct,
+	return account_select(&s->conf, c->account, sender, &s->acct,
 	    s->why, sizeof(s->why), e);
 }
 
@@ -85,28 +87,26 @@ resolve_maildomain(struct send_ctx *s)
 		snprintf(s->maildomain, sizeof(s->maildomain), "%s", s->fqdn);
 }
 
-/* Read stdin, then envelope and headers (the envelope first: -t needs
- * the Bcc that hdr_prepare removes). */
+/* Envelope and headers of the message in s->msg (the envelope first:
+ * -t needs the Bcc that hdr_prepare removes). */
 static int
-prepare_message(struct send_ctx *s, struct err *e)
+prepare_envelope(struct send_ctx *s, const struct send_txn *t,
+    struct err *e)
 {
 	const struct cli *c = s->cli;
 	const struct account *a = s->acct;
 	struct envelope_opts eo;
 	struct hdr_opts ho;
 
-	if (msg_read(&s->msg, STDIN_FILENO, c->ignore_dots ? 0 : MSG_DOT_ENDS,
-	    e) == -1)
-		return -1;
 	if (s->msg.nul_removed > 0)
 		fprintf(stderr, "relaymail: warning: removed %zu NUL byte%s "
 		    "from the message\n", s->msg.nul_removed,
 		    s->msg.nul_removed == 1 ? "" : "s");
 	memset(&eo, 0, sizeof(eo));
-	eo.argv_rcpt = c->rcpt;
-	eo.nargv_rcpt = c->nrcpt;
-	eo.from_headers = c->extract;
-	eo.sender = c->sender;
+	eo.argv_rcpt = t->rcpt;
+	eo.nargv_rcpt = (int)t->nrcpt;
+	eo.from_headers = t->extract;
+	eo.sender = t->sender;
 	eo.account_from = a->from;
 	eo.force_from = a->force_from;
 	eo.user = s->user;
@@ -114,10 +114,10 @@ prepare_message(struct send_ctx *s, struct err *e)
 	eo.aliases = a->aliases;
 	if (envelope_build(&s->env, &eo, &s->msg, e) == -1)
 		return -1;
-	s->env.dsn_notify = c->dsn_notify[0] != '\0' ? c->dsn_notify : NULL;
-	s->env.dsn_ret = c->dsn_ret;
-	s->env.dsn_envid = c->dsn_envid;
-	s->env.body = c->body;
+	s->env.dsn_notify = t->dsn_notify;
+	s->env.dsn_ret = t->dsn_ret;
+	s->env.dsn_envid = t->dsn_envid;
+	s->env.body = t->body;
 	memset(&ho, 0, sizeof(ho));
 	ho.sender = s->env.sender;
 	ho.fullname = c->fullname != NULL ? c->fullname :
@@ -128,6 +128,28 @@ prepare_message(struct send_ctx *s, struct err *e)
 	ho.force_from = a->force_from ? a->from : NULL;
 	ho.now = time(NULL);
 	return hdr_prepare(&s->msg, &ho, e);
+}
+
+/* Read stdin, then envelope and headers. */
+static int
+prepare_message(struct send_ctx *s, struct err *e)
+{
+	const struct cli *c = s->cli;
+	struct send_txn t;
+
+	if (msg_read(&s->msg, STDIN_FILENO, c->ignore_dots ? 0 : MSG_DOT_ENDS,
+	    e) == -1)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	t.sender = c->sender;
+	t.rcpt = c->rcpt;
+	t.nrcpt = (size_t)c->nrcpt;
+	t.extract = c->extract;
+	t.dsn_notify = c->dsn_notify[0] != '\0' ? c->dsn_notify : NULL;
+	t.dsn_ret = c->dsn_ret;
+	t.dsn_envid = c->dsn_envid;
+	t.body = c->body;
+	return prepare_envelope(s, &t, e);
 }
 
 /* Comma-separated recipient list for the log line. */
@@ -223,6 +245,47 @@ final_reply(const struct relay_session *rs, const struct relay_rcpt *rcpt,
 }
 
 /*
+ * -bs: what the attempt left for the client's reply: the relay's answer
+ * to the end of data, or the refusal that made it fail (a recipient's
+ * in the class of the error, else the last reply), and every
+ * recipient's outcome.
+ */
+static void
+note_attempt(struct send_ctx *s, const struct relay_session *rs,
+    const struct relay_rcpt *rcpt, int rc, const struct err *e)
+{
+	struct send_txn *t = s->txn;
+	const struct relay_reply *r = NULL;
+	enum rcpt_state want;
+	size_t i, n = s->env.nrcpt;
+
+	if (t == NULL)
+		return;
+	snprintf(t->peer, sizeof(t->peer), "%s", rs->conn.peer);
+	t->relayed = rc == 0;
+	t->stage = rs->stage;
+	t->relay_size = rs->caps.size;
+	want = rc == 0 ? RCPT_OK : e->code == EX_TEMPFAIL ? RCPT_TEMP :
+	    RCPT_PERM;
+	for (i = 0; rcpt != NULL && i < n && r == NULL; i++)
+		if (rcpt[i].state == want && rcpt[i].reply.code != 0)
+			r = &rcpt[i].reply;
+	if (r == NULL && rc == -1 && rs->last.code >= 400)
+		r = &rs->last;
+	if (r != NULL)
+		t->reply = *r;
+	else
+		memset(&t->reply, 0, sizeof(t->reply));
+	free(t->rr);
+	t->rr = NULL;
+	t->nrr = 0;
+	if (rcpt != NULL && (t->rr = calloc(n, sizeof(*t->rr))) != NULL) {
+		memcpy(t->rr, rcpt, n * sizeof(*t->rr));
+		t->nrr = n;
+	}
+}
+
+/*
  * One account: open, send, close. rs keeps the session's facts (peer,
  * TLS, AUTH) for the log line even after it is closed. With the queue
  * enabled the transaction is partial (accepted recipients get the
@@ -239,10 +302,12 @@ deliver_account(struct send_ctx *s, struct account *a,
 	partial = a->queue != QUEUE_NEVER && !s->have_url;
 	drain = partial && queue_has_due(a);
 	if (relay_open(rs, a, s->trace, e) == -1) {
+		note_attempt(s, rs, NULL, -1, e);
 		log_result(s, a, rs, e->msg, NULL, e->code);
 		return -1;
 	}
 	rc = relay_send(rs, &s->env, &s->msg, rcpt, partial, !drain, e);
+	note_attempt(s, rs, rcpt, rc, e);
 	if (rc == 0 && partial &&
 	    queue_rest(s, a, rcpt, qid, sizeof(qid), e) == -1) {
 		/* Some got it: never report a retryable failure that would
@@ -251,6 +316,8 @@ deliver_account(struct send_ctx *s, struct account *a,
 		relay_close(rs);
 		return -1;
 	}
+	if (s->txn != NULL)
+		snprintf(s->txn->qid, sizeof(s->txn->qid), "%s", qid);
 	log_result(s, a, rs, rc == 0 ? final_reply(rs, rcpt, s->env.nrcpt) :
 	    e->msg, qid[0] != '\0' ? qid : NULL, rc == 0 ? 0 : e->code);
 	if (rc == 0 && drain && rs->open) {
@@ -288,6 +355,11 @@ enqueue(struct send_ctx *s, const struct account *a, const char *reason,
 			*e = qe;
 		log_result(s, a, NULL, e->msg, NULL, e->code);
 		return -1;
+	}
+	if (s->txn != NULL) {
+		snprintf(s->txn->qid, sizeof(s->txn->qid), "%s", qid);
+		snprintf(s->txn->why_queued, sizeof(s->txn->why_queued), "%s",
+		    reason != NULL ? reason : "queue = always");
 	}
 	fprintf(stderr, "relaymail: queued as %s%s%s\n", qid,
 	    reason != NULL ? ": " : " (queue = always)",
@@ -361,7 +433,7 @@ load_secrets(struct send_ctx *s, struct err *e)
 int
 send_run(struct send_ctx *s, struct err *e)
 {
-	if (choose_account(s, e) == -1)
+	if (choose_account(s, s->cli->sender, e) == -1)
 		return -1;
 	log_open(s->acct->log, s->acct->log_path);
 	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
@@ -398,4 +470,71 @@ send_run(struct send_ctx *s, struct err *e)
 		return -1;
 	s->exit_code = EX_OK;
 	return 0;
+}
+
+/* ------------------------------------------------- -bs (smtpd.c) */
+
+int
+send_session(struct send_ctx *s, struct err *e)
+{
+	struct err ae;
+
+	/* The account -a or `default` names, for the log and the idle
+	 * timeout; a sender may choose another one at MAIL. */
+	err_clear(&ae);
+	if (choose_account(s, NULL, &ae) == -1) {
+		if (s->cli->account != NULL || s->cli->relay_url != NULL) {
+			*e = ae;
+			return -1;
+		}
+		s->acct = NULL;
+	}
+	if (s->acct != NULL)
+		log_open(s->acct->log, s->acct->log_path);
+	else if (s->conf.naccounts > 0)
+		log_open(s->conf.accounts[0].log, s->conf.accounts[0].log_path);
+	/* Any transaction may need the system config's secrets or queue:
+	 * the group is kept for the session then, else dropped now. */
+	if ((!s->conf.system || s->have_url) && priv_drop_group(e) == -1)
+		return -1;
+	return 0;
+}
+
+int
+send_txn_account(struct send_ctx *s, const char *sender, struct err *e)
+{
+	if (s->have_url)	/* --relay: one account for the session */
+		return 0;
+	if (choose_account(s, sender, e) == -1)
+		return -1;
+	log_open(s->acct->log, s->acct->log_path);	/* its own log */
+	return 0;
+}
+
+int
+send_txn_run(struct send_ctx *s, struct send_txn *t, struct err *e)
+{
+	int rc;
+
+	if (load_secrets(s, e) == -1)
+		return -1;
+	resolve_maildomain(s);
+	if (prepare_envelope(s, t, e) == -1)
+		return -1;
+	s->txn = t;
+	rc = deliver(s, e);
+	s->txn = NULL;
+	return rc;
+}
+
+void
+send_txn_reset(struct send_ctx *s, struct send_txn *t)
+{
+	msg_free(&s->msg);
+	envelope_free(&s->env);
+	envelope_init(&s->env);
+	if (t != NULL) {
+		free(t->rr);
+		memset(t, 0, sizeof(*t));
+	}
 }

@@ -74,12 +74,14 @@ expect_out '^relaymail [0-9]+\.[0-9]+'
 expect_no_connect
 t_end
 
-t_begin "-bs is not supported yet: exit 64 saying so, nothing sent"
+t_begin "sendmail -bs through a link: greeting, 221 to QUIT, exit 0"
 relay_start implicit
 conf
+printf 'EHLO client.example\r\nQUIT\r\n' | msg
 as_name sendmail -C "$T/config" -bs
-expect_rc 64
-expect_err '[-]bs .*not supported'
+expect_rc 0
+expect_out '^220 .*ESMTP relaymail'
+expect_out '^221 2\.0\.0'
 expect_no_connect
 t_end
 

@@ -74,11 +74,15 @@ static const struct {
 	  0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL },
 	{ { "sendmail", "--check-config", NULL }, 0, CLI_CHECK_CONFIG, 0, 0,
 	  0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL },
+	/* Laravel: -bs -i; -a with -bs. */
+	{ { "sendmail", "-bs", "-i", "-a", "w", NULL }, 0, CLI_SMTP, 0, 1,
+	  0, 0, NULL, NULL, NULL, "w", NULL, NULL, NULL, NULL, 0, 0, NULL },
 	{ { "sendmail", "--help", NULL }, 0, CLI_HELP },
 	{ { "sendmail", "--version", NULL }, 0, CLI_VERSION },
 	/* Rejected. */
 	{ { "sendmail", "-Z", NULL }, EX_USAGE },
-	{ { "sendmail", "-bs", NULL }, EX_USAGE },
+	{ { "sendmail", "-bs", "-t", NULL }, EX_USAGE },
+	{ { "sendmail", "-bs", "a@b", NULL }, EX_USAGE },
 	{ { "sendmail", "-bd", NULL }, EX_USAGE },
 	{ { "sendmail", "-f", NULL }, EX_USAGE },
 	{ { "sendmail", "-N", "sometimes", "a", NULL }, EX_USAGE },

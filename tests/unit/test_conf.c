@@ -102,6 +102,7 @@ static const struct bad_case {
 	{ "[a]\nhost = h\ntimeout = 0\n", "c.conf:3:", "timeout" },
 	{ "[a]\nhost = h\ntimeout = 3601\n", "c.conf:3:", "timeout" },
 	{ "[a]\nhost = h\ntimeout = 10s\n", "c.conf:3:", "timeout" },
+	{ "[a]\nhost = h\nsmtpd_timeout = 0\n", "c.conf:3:", "smtpd_timeout" },
 	{ "[a]\nhost = h\nqueue = sometimes\n", "c.conf:3:", "on-failure" },
 	{ "[a]\nhost = h\nqueue_dir = spool\n", "c.conf:3:", "absolute" },
 	{ "[a]\nhost = h\nqueue_lifetime = 5x\n", "c.conf:3:", "duration" },
@@ -182,6 +183,7 @@ render(const struct account *a, const char *key, char *out, size_t len)
 	N("port", a->port) N("tls", a->tls) N("tls_verify", a->tls_verify)
 	N("tls_min_version", a->tls_min_version) N("auth", a->auth)
 	N("force_from", a->force_from) N("timeout", a->timeout)
+	N("smtpd_timeout", a->smtpd_timeout)
 	N("queue", a->queue) N("queue_lifetime", a->queue_lifetime)
 	N("log", a->log)
 	S("user", a->user) S("password", a->password.buf)
@@ -249,6 +251,9 @@ static const struct good_case {
 	    "b" },
 	{ "[a]\nhost = h\n", "a", "timeout", "60" },
 	{ "[a]\nhost = h\ntimeout = 3600\n", "a", "timeout", "3600" },
+	{ "[a]\nhost = h\n", "a", "smtpd_timeout", "300" },
+	{ "[defaults]\nsmtpd_timeout = 30\n[a]\nhost = h\n", "a",
+	    "smtpd_timeout", "30" },
 	{ "[a]\nhost = h\n", "a", "queue", "0" },
 	{ "[a]\nhost = h\nqueue = never\n", "a", "queue", "2" },
 	{ "[a]\nhost = h\n", "a", "queue_dir", "/xdg-state/relaymail/queue" },

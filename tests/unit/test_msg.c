@@ -215,6 +215,38 @@ START_TEST(test_table_pipe)
 }
 END_TEST
 
+/* The same input in pieces through msg_reader_feed (the -bs path): the
+ * same message as msg_read makes of it. */
+START_TEST(test_table_pieces)
+{
+	size_t t = (size_t)_i / NCHUNK, chunk = chunks[_i % NCHUNK];
+	const char *in = tab[t].in;
+	size_t len = tab[t].inlen ? tab[t].inlen : strlen(in), off, n;
+	struct sink s = { 0 };
+	struct msg_reader *mr;
+	struct msg m;
+	struct err e;
+
+	msg_init(&m);
+	ck_assert_int_eq(msg_reader_new(&mr, &m, tab[t].flags, &e), 0);
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		ck_assert_int_eq(msg_reader_feed(mr, in + off, n, &e), 0);
+	}
+	ck_assert_int_eq(msg_reader_end(mr, &e), 0);
+	msg_reader_free(mr);
+	ck_assert_int_eq(msg_emit(&m, MSG_EMIT_DOTSTUFF, sink_write, &s, &e),
+	    0);
+	ck_assert_msg(s.len == strlen(tab[t].want) &&
+	    memcmp(s.buf, tab[t].want, s.len) == 0,
+	    "case %zu chunk %zu: got \"%.*s\"", t, chunk, (int)s.len, s.buf);
+	ck_assert_uint_eq(m.hdrs.n, tab[t].nhdrs);
+	ck_assert_uint_eq(m.nul_removed, tab[t].nul);
+	free(s.buf);
+	msg_free(&m);
+}
+END_TEST
+
 /* msg_size is the undotstuffed size; emit twice gives the same bytes. */
 START_TEST(test_size_and_reemit)
 {
@@ -381,6 +413,8 @@ suite(void)
 	tcase_add_loop_test(tc, test_table_seqpacket, 0,
 	    (int)(NELEM(tab) * NCHUNK));
 	tcase_add_loop_test(tc, test_table_pipe, 0, (int)(NELEM(tab) * NCHUNK));
+	tcase_add_loop_test(tc, test_table_pieces, 0,
+	    (int)(NELEM(tab) * NCHUNK));
 	tcase_add_test(tc, test_size_and_reemit);
 	tcase_add_loop_test(tc, test_attrs, 0, NELEM(attr_tab));
 	tcase_add_test(tc, test_header_too_long);
