@@ -50,6 +50,8 @@ struct script {
 	int		 ncaps_del;
 	int		 auth_before_tls;	/* offer AUTH on plaintext too */
 	int		 auth_optional;		/* MAIL without AUTH is fine */
+	int		 lax_sync;		/* take early commands even
+						 * without PIPELINING */
 };
 
 struct options {
@@ -79,6 +81,7 @@ struct conn {
 	gnutls_priority_t	 prio;
 	int			 nmsg;		/* messages received so far */
 	int			 authed;	/* AUTH succeeded */
+	int			 pipelining;	/* offered in the last EHLO */
 };
 
 /* script.c */
@@ -114,5 +117,8 @@ int	 server_run(struct conn *);
 /* Reads one CRLF line into line (without CRLF); 1 got, 0 EOF/closed. */
 int	 server_getline(struct conn *, char *line, size_t cap);
 int	 server_reply(struct conn *, const char *stage, const char *dflt);
+/* Without PIPELINING: 1 when the client sent more before our reply (the
+ * 500 is sent and the connection dropped), else 0. */
+int	 server_sync_broken(struct conn *, const char *what);
 
 #endif

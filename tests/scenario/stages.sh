@@ -6,6 +6,7 @@
 # is a protocol error (76). After a failure before MAIL the relay must
 # have received no MAIL; before the end of data, no message.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-queue.sh"
 
 STAGES="greeting ehlo starttls auth mail rcpt data eod"
 TIMEOUT=2
@@ -106,5 +107,42 @@ drip_case() {	# stage
 t_parallel drip_case greeting
 t_parallel drip_case mail
 t_wait
+
+# Without PIPELINING every command waits for its reply, QUIT included
+# (RFC 2920 §3.1). The relay is as strict as OpenSMTPD: anything sent
+# before its reply gets "500 5.5.1 Pipelining not supported" and the
+# message is dropped.
+strict_case() {	# title, tls mode, extra script lines, config overrides...
+	local title=$1 mode=$2 extra=$3
+	shift 3
+	t_begin "no PIPELINING, strict relay: $title"
+	printf 'nocap PIPELINING\n%b' "$extra" | script
+	relay_start "$mode"
+	conf "$@"
+	send rcpt@example.com
+	expect_rc 0
+	expect_msg "$T/expected"
+	expect_no_tr 'pipelining violation'
+	expect_tr '^C: QUIT$'
+	t_end
+}
+strict_case "STARTTLS, AUTH PLAIN, DATA, then QUIT" starttls ""
+strict_case "AUTH LOGIN, DATA, then QUIT" implicit "" auth=login
+strict_case "CHUNKING: BDAT LAST, then QUIT" implicit "cap CHUNKING\n"
+
+t_begin "no PIPELINING, strict relay: a queue run sends two messages over one connection"
+conf_down
+send rcpt@example.com
+send other@example.com
+expect_queued 2
+echo "nocap PIPELINING" | script
+relay_back
+[ "$QRC" = 0 ] || fail "-q exit $QRC: $(cat "$T/q.err")"
+expect_queued 0
+expect_no_tr 'pipelining violation'
+[ -f "$T/msg.2" ] || fail "the second message did not arrive"
+[ "$(grep -c '^=== connection' "$T/transcript")" = 1 ] ||
+    fail "not one connection"
+t_end
 
 t_finish
