@@ -97,6 +97,10 @@ smtp_refused(struct relay_session *s, enum stage st, const char *what,
 	if (code == EX_OK)
 		return err_set(e, EX_PROTOCOL, "unexpected reply to %s from "
 		    "%s: %s", what, s->conn.peer, q);
+	if (code == EX_PROTOCOL)	/* a 5.5.x at the end of data */
+		return err_set(e, code, "%s: %s reports a protocol error, not "
+		    "a verdict on the message (not queued): %s", what,
+		    s->conn.peer, q);
 	return err_set(e, code, "%s %s by %s: %s", what,
 	    r->code < 500 ? "temporarily refused" : "refused",
 	    s->conn.peer, q);

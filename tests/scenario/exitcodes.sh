@@ -153,6 +153,24 @@ protocol_case "garbage greeting" "greeting garbage"
 protocol_case "over-long reply line" "ehlo oversize"
 protocol_case "too many reply lines" "ehlo toomany"
 
+# A 5xx to the end of data that names a protocol error (5.5.x, or 50z
+# without an enhanced code) is no verdict on the content: 76, not 65,
+# and (permanent) not queued.
+eod_protocol_case() {	# reply
+	t_begin "76 EX_PROTOCOL: '$1' to the end of data, not queued"
+	echo "eod $1" | script
+	relay_start implicit
+	conf queue=on-failure
+	send rcpt@example.com
+	expect_rc 76
+	expect_err 'protocol error'
+	expect_err "${1:0:3}"
+	[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+	t_end
+}
+eod_protocol_case "500 5.5.1 Invalid command: Pipelining not supported"
+eod_protocol_case "503 bad sequence of commands"
+
 # 77: the relay checks the password for real (PLAIN) and says 535.
 t_begin "77 EX_NOPERM: wrong password gets 535"
 relay_start implicit
