@@ -8,8 +8,9 @@
  *   the read buffer must be empty).
  * - RFC 8996: SSL 3.0, TLS 1.0 and 1.1 are never offered, also with a
  *   tls_priority override.
- * - Chain and host name verification by GnuTLS (RFC 6125 §6) against
- *   tls_server_name or the host; an IP literal is matched against the
+ * - Chain, host name and purpose verification by GnuTLS (RFC 6125 §6,
+ *   RFC 5280 §4.2.1.12) against tls_server_name or the host (set up by
+ *   tls_verify_purpose in tls_verify.c); an IP literal is matched against the
  *   certificate's IP addresses and is never sent as SNI (RFC 6066 §3).
  *
  * The transport callbacks keep the first bytes the relay sent so that a
@@ -39,6 +40,8 @@ struct tls_link {
 	gnutls_session_t	 s;
 	unsigned char		 first[16];	/* first bytes received */
 	size_t			 nfirst;
+	gnutls_typed_vdata_st	 vdata[2];	/* name and purpose checked
+						 * (tls_verify_purpose) */
 };
 
 static ssize_t
@@ -231,7 +234,7 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	    name, strlen(name)) < 0)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
 	if (a->tls_verify)
-		gnutls_session_set_verify_cert(s, name, 0);
+		tls_verify_purpose(s, name, l->vdata);
 	gnutls_transport_set_ptr(s, l);
 	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_transport_set_pull_function(s, tls_pull);

@@ -4,8 +4,10 @@
  *
  * - the negotiated version again (RFC 8996: never below TLS 1.2, RFC
  *   5246; TLS 1.3, RFC 8446, when tls_min_version = 1.3);
- * - why GnuTLS refused the chain or the host name (RFC 6125 §6), in
- *   words;
+ * - that the handshake checks the chain, the host name (RFC 6125 §6)
+ *   and the purpose: a certificate whose Extended Key Usage does not
+ *   allow serverAuth (RFC 5280 §4.2.1.12) is refused;
+ * - why GnuTLS refused the chain or the host name, in words;
  * - pins in the style of RFC 7469 §2.4: "sha256/" and the base64 SHA-256
  *   of the leaf certificate's DER SubjectPublicKeyInfo, checked in
  *   addition to verification (or alone with tls_verify = no);
@@ -14,6 +16,7 @@
  *
  * Nothing sensitive is traced: only version, cipher and certificate data.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +27,18 @@
 #include <gnutls/x509.h>
 
 #include "tls_int.h"
+
+void
+tls_verify_purpose(gnutls_session_t session, const char *name,
+    gnutls_typed_vdata_st *d)
+{
+	memset(d, 0, 2 * sizeof(*d));
+	d[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	d[0].data = (unsigned char *)(uintptr_t)name;
+	d[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	d[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
+	gnutls_session_set_verify_cert2(session, d, 2, 0);
+}
 
 int
 tls_verify_failed(struct conn *c, struct err *e)

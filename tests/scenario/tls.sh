@@ -16,11 +16,12 @@ cert_case() {	# cert mode
 	expect_no_leak
 	t_end
 }
-for c in expired other self unknown; do
+for c in expired other self unknown clientauth; do
 	cert_case "$c" implicit
 done
 cert_case expired starttls
 cert_case unknown starttls
+cert_case clientauth starttls
 
 t_begin "certificate for another name accepted with tls_server_name"
 CERT=other relay_start implicit
