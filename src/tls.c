@@ -274,7 +274,7 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 	int alert;
 
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-		return tls_verify_failed(c, e);
+		return tls_verify_failed(c, a, e);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		alert = (int)gnutls_alert_get(c->tls);
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)

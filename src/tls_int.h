@@ -22,8 +22,10 @@ int	 tls_too_old(const struct conn *, const struct account *,
 void	 tls_verify_purpose(gnutls_session_t, const char *name,
 	    gnutls_typed_vdata_st *vdata);
 /* tls_verify.c: the error for a certificate GnuTLS refused, with its
- * reasons. Returns -1. */
-int	 tls_verify_failed(struct conn *, struct err *);
+ * reasons, what the certificate says and the key that fixes it.
+ * Returns -1. */
+int	 tls_verify_failed(struct conn *, const struct account *,
+	    struct err *);
 /* tls_verify.c: after the handshake: the version floor, c->tlsinfo
  * filled from the leaf certificate, tls_pin checked. */
 int	 tls_verify_after(struct conn *, const struct account *,

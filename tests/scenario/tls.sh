@@ -5,11 +5,24 @@
 # MAIL, and the password never crosses in the clear.
 . "$(dirname "$0")/../lib.sh"
 
+# What the error must say for each certificate: what is wrong with it
+# and the key that fixes it.
+cert_advice() {
+	case $1 in
+	expired) echo 'expired on 2001-01-01 00:00 UTC' ;;
+	other) echo 'it is for mail\.example\.org, not 127\.0\.0\.1: .*tls_server_name' ;;
+	self) echo 'issuer "CN=localhost" is not in tls_ca_file .*tls_pin = sha256/' ;;
+	unknown) echo 'issuer "CN=unknown test CA" is not in tls_ca_file .*tls_pin = sha256/' ;;
+	clientauth) echo 'Extended Key Usage does not allow a TLS server' ;;
+	esac
+}
+
 cert_case() {	# cert mode
-	t_begin "$2: certificate '$1' is refused -> 69"
+	t_begin "$2: certificate '$1' is refused -> 69, with the fix"
 	CERT=$1 relay_start "$2"
 	send rcpt@example.com
 	expect_rc 69
+	expect_err "$(cert_advice "$1")"
 	expect_no_tr '^--- tls established'
 	expect_no_tr '^C: AUTH'
 	expect_no_mail
@@ -127,6 +140,7 @@ relay_start implicit
 conf tls_pin="sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 send rcpt@example.com
 expect_rc 69
+expect_err "does not match tls_pin: it is $(certtool -i --infile "$CERTS/server.pem" | sed -n 's/.*pin-sha256:/sha256\//p' | head -1)"
 expect_no_mail
 t_end
 
