@@ -48,7 +48,7 @@ struct relay_caps {
 struct relay_reply {
 	int		 code;		/* 0 when none */
 	char		 enh[16];	/* "5.1.1" or "" */
-	char		 text[BOUNDS_REPLY_LINE]; /* last line, as received */
+	char		 text[BOUNDS_REPLY_LINE]; /* every line, reply_join */
 };
 
 enum rcpt_state { RCPT_PENDING = 0, RCPT_OK, RCPT_TEMP, RCPT_PERM };

@@ -71,7 +71,7 @@ smtp_read(struct relay_session *s, struct reply *r, int redact,
 		return -1;
 	s->last.code = r->code;
 	memcpy(s->last.enh, r->enh, sizeof(s->last.enh));
-	memcpy(s->last.text, r->last, sizeof(s->last.text));
+	reply_join(r, s->last.text, sizeof(s->last.text));
 	return 0;
 }
 
@@ -88,11 +88,14 @@ int
 smtp_refused(struct relay_session *s, enum stage st, const char *what,
     const struct reply *r, struct err *e)
 {
-	char q[BOUNDS_REPLY_LINE];
+	char all[BOUNDS_ERRMSG - 200], q[BOUNDS_ERRMSG - 200];
 	int code;
 
 	s->stage = st;
-	reply_quote(r->last, strlen(r->last), q, sizeof(q));
+	/* Every line of the reply, not only the last (a 535 or a 550
+	 * often says why on its first lines). */
+	reply_join(r, all, sizeof(all));
+	reply_quote(all, strlen(all), q, sizeof(q));
 	code = err_from_reply(st, r->code, r->enh);
 	if (code == EX_OK)
 		return err_set(e, EX_PROTOCOL, "unexpected reply to %s from "

@@ -37,7 +37,7 @@ txn_keep_reply(struct relay_reply *out, const struct reply *r)
 {
 	out->code = r->code;
 	memcpy(out->enh, r->enh, sizeof(out->enh));
-	memcpy(out->text, r->last, sizeof(out->text));
+	reply_join(r, out->text, sizeof(out->text));
 }
 
 /* Abandon the connection (state unknown or mid-DATA). */

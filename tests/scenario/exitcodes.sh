@@ -181,6 +181,29 @@ expect_tr '^--- auth failed'
 expect_no_mail_after_auth
 t_end
 
+# A multi-line refusal says why on its first lines (as Gmail's 535):
+# every line reaches the error and the log line.
+t_begin "77 EX_NOPERM: every line of a multi-line 535 in the error and the log"
+echo 'auth 535-5.7.8 Username and Password not accepted. Learn more at\r\n535 5.7.8 https://support.example/?p=BadCredentials' | script
+relay_start implicit
+conf log="file:$T/log"
+send rcpt@example.com
+expect_rc 77
+expect_err 'Username and Password not accepted\. Learn more at https://support\.example/\?p=BadCredentials'
+grep -q 'Username and Password not accepted' "$T/log" 2>/dev/null ||
+    fail "the log line lacks the first line: $(cat "$T/log" 2>&1)"
+expect_no_mail_after_auth
+t_end
+
+t_begin "67 EX_NOUSER: every line of a multi-line 550 to RCPT"
+echo 'rcpt 550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Please check the address.' | script
+relay_start implicit
+send a@example.com
+expect_rc 67
+expect_err 'does not exist\. Please check the address'
+expect_no_msg
+t_end
+
 # 78: configuration errors, reported with file:line.
 t_begin "78 EX_CONFIG: unknown key"
 relay_start implicit
