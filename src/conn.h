@@ -92,6 +92,10 @@ int	 conn_flush(struct conn *, struct err *);
  */
 int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
 	    long long deadline_ms, struct err *);
+/* The next byte the relay sends, without consuming it (waits until
+ * deadline_ms, absolute, for one to arrive). */
+int	 conn_peek(struct conn *, long long deadline_ms, unsigned char *,
+	    struct err *);
 /* Bytes received and not yet consumed. */
 size_t	 conn_pending(const struct conn *);
 /* Close (TLS bye without waiting), free everything, wipe the buffers.

@@ -140,6 +140,13 @@ relay_open(struct relay_session *s, const struct account *a, FILE *trace,
 	if (a->nhosts <= 0)
 		return err_set(e, EX_CONFIG, "account %s has no host",
 		    a->name);
+	/* RFC 8314 §3.3: 465 speaks TLS from the first byte; a STARTTLS
+	 * client would wait out the timeout for a greeting that never
+	 * comes, and queue for days. Our configuration: fail now. */
+	if (a->tls == TLS_STARTTLS && a->port == 465)
+		return err_set(e, EX_CONFIG, "account %s: port 465 is the "
+		    "implicit-TLS port (RFC 8314) but tls = starttls: set "
+		    "tls = implicit, or port = 587 for STARTTLS", a->name);
 	timeout_ms = (a->timeout > 0 ? a->timeout : 60) * 1000;
 	/* One budget for every host: a timeout per host and one more for
 	 * the session start of the host that answers. */

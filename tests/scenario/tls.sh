@@ -112,6 +112,54 @@ expect_err '465'
 expect_no_mail
 t_end
 
+# Port 465 is implicit TLS (RFC 8314): STARTTLS there would wait out the
+# timeout for a greeting that never comes and queue for days. It is the
+# configuration's fault: 78 at once, nothing queued, no connection.
+t_begin "tls = starttls with port = 465 -> 78 at once, names tls = implicit"
+conf tls=starttls port=465 queue=on-failure
+send rcpt@example.com
+expect_rc 78
+expect_err 'port 465 .*tls = implicit'
+expect_err 'config:[0-9]+'
+[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+t_end
+
+t_begin "--relay=smtp://...:465 (STARTTLS to 465) -> 78, no connection"
+conf queue=on-failure
+send --relay=smtp://127.0.0.1:465 rcpt@example.com
+expect_rc 78
+expect_err 'port 465 .*tls = implicit'
+[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+t_end
+
+# A TLS record (here an alert, 0x15 0x03 0x03) where "220" was due: the
+# relay speaks TLS from the first byte. 78 at once, not a timeout.
+t_begin "a TLS record instead of the greeting -> 78 at once, names tls = implicit"
+echo 'greeting reply \x15\x03\x03\x00\x02\x02\x46' | script
+relay_start plain
+conf tls=starttls timeout=30 queue=on-failure
+send rcpt@example.com
+expect_rc 78
+expect_err 'TLS record where the SMTP greeting was due.*tls = implicit'
+expect_fast 20
+expect_no_mail
+[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+t_end
+
+t_begin "--check-config: 465 with starttls is an error, 587 with implicit a warning"
+conf tls=starttls port=465
+msg_default
+send_raw -C "$T/config" --check-config
+expect_rc 78
+grep -qE 'config:[0-9]+: .*port 465 is the implicit-TLS port' "$T/stdout" ||
+    fail "no 465 error: $(cat "$T/stdout")"
+conf tls=implicit port=587
+send_raw -C "$T/config" --check-config
+expect_rc 0
+grep -qE 'config:[0-9]+: warning: .*port 587 is the STARTTLS port' "$T/stdout" ||
+    fail "no 587 warning: $(cat "$T/stdout")"
+t_end
+
 t_begin "AUTH offered before STARTTLS is not used before it"
 script <<-'EOS'
 	auth-before-tls
