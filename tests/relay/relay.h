@@ -95,6 +95,7 @@ int	 script_unescape(const char *in, char **out);
 long long now_ms(void);
 long long deadline_ms(void);	/* end of the relay's lifetime */
 void	 deadline_set(int seconds);
+long long io_t(void);		/* ms since the relay started, for " t=" */
 int	 io_read(struct conn *);		/* append to rbuf; 0 EOF, -1 err */
 int	 io_write(struct conn *, const char *, size_t);
 void	 io_log_server(struct conn *, const char *, size_t);

@@ -76,7 +76,7 @@ send_text(struct conn *c, const char *s, size_t len)
 static void
 stall(struct conn *c)
 {
-	fprintf(c->log, "--- stalling\n");
+	fprintf(c->log, "--- stalling t=%lld\n", io_t());
 	fflush(c->log);
 	while (io_read(c) == 1)
 		c->rlen = 0;
@@ -89,7 +89,7 @@ drip(struct conn *c, const char *s)
 {
 	struct pollfd	 p = { .fd = c->fd, .events = POLLIN };
 
-	fprintf(c->log, "--- dripping\n");
+	fprintf(c->log, "--- dripping t=%lld\n", io_t());
 	io_log_server(c, s, strlen(s));
 	for (; *s != '\0' && !c->closed; s++) {
 		if (io_write(c, s, 1) == -1 || now_ms() > deadline_ms())

@@ -285,7 +285,9 @@ matrix_case() {	# stage kind reply want
 	send rcpt@example.com
 	expect_rc "$4"
 	expect_chunk '^C: MAIL FROM:' '^C: BDAT [0-9]+ LAST$' '^C: QUIT$'
-	[ "$2" = stall ] && expect_fast 6
+	# the stall's timeout, as the relay saw it (not the whole run)
+	[ "$2" = stall ] && expect_waited '^--- stalling' \
+	    '^--- (client closed|read error)' 1000 5000
 	[ "$1" = eod ] || expect_no_msg
 	expect_queued 0
 	t_end

@@ -42,6 +42,15 @@ temp_reply() {
 	esac
 }
 
+# The relay stalled (or began dripping) at FROM: the client must have
+# given up one timeout later, as the relay saw it. Not before half of it
+# (the deadline is not cut short), not after twice it and a second (a
+# deadline that did not fire waits for the relay's 30 s lifetime).
+expect_deadline() {	# FROM_RE
+	expect_waited "$1" '^--- (client closed|read error)' \
+	    $((TIMEOUT * 500)) $((TIMEOUT * 2000 + 1000))
+}
+
 # What the relay may have received when stage failed.
 check_received() {
 	case $1 in
@@ -70,7 +79,7 @@ stage_case() {	# stage kind
 	check_received "$stage"
 	case $kind in
 	4xx|5xx) expect_err 'scripted-(temp|perm)' ;;
-	stall) expect_fast $((3 * TIMEOUT)) ;;
+	stall) expect_deadline '^--- stalling' ;;
 	esac
 	[ "$stage" = auth ] || [ "$stage" = greeting ] ||
 	    [ "$stage" = ehlo ] || [ "$stage" = starttls ] ||
@@ -100,7 +109,7 @@ drip_case() {	# stage
 	conf timeout=$TIMEOUT
 	send rcpt@example.com
 	expect_rc 75
-	expect_fast $((3 * TIMEOUT))
+	expect_deadline '^--- dripping'
 	expect_no_msg
 	t_end
 }
