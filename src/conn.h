@@ -28,6 +28,9 @@ struct conn_tlsinfo {
 	char	 spki_pin[64];		/* "sha256/BASE64" of the SPKI */
 	long	 days_left;		/* to notAfter */
 	int	 resumed;
+	int	 old_version;		/* the handshake failed in a way a
+					 * relay with only an older TLS
+					 * explains: conn_tls_probe tells */
 };
 
 struct conn {
@@ -81,6 +84,17 @@ void	 conn_attach(struct conn *, int fd, int timeout_ms, FILE *trace);
 
 int	 conn_tls_start(struct conn *, const struct account *, int starttls,
 	    struct err *);
+
+/*
+ * After a handshake failure with tlsinfo.old_version set, on a NEW
+ * connection c at the point where the handshake would start: offer only
+ * the TLS versions below the account's minimum, stop at the ServerHello
+ * (nothing is sent over it) and put the version the relay chose ("TLS
+ * 1.1") in out. sni: the name to send, or NULL. -1 when the relay
+ * answered with no such version (the failure had another cause).
+ */
+int	 conn_tls_probe(struct conn *, const struct account *, const char *sni,
+	    long long deadline_ms, char *out, size_t cap);
 
 int	 conn_write(struct conn *, const void *, size_t, struct err *);
 /* Sends what is buffered; nflush counts flushes that sent bytes. */

@@ -275,6 +275,12 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
 		return tls_verify_failed(c, a, e);
+	/* What a relay with only an older TLS answers (or does): an alert
+	 * or a close right after our ClientHello. */
+	c->tlsinfo.old_version = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+	    rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+	    ((rc == GNUTLS_E_PREMATURE_TERMINATION ||
+	    rc == GNUTLS_E_PULL_ERROR) && l->nfirst == 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		alert = (int)gnutls_alert_get(c->tls);
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)

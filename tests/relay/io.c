@@ -219,6 +219,31 @@ tls_setup(struct conn *c)
 	return 0;
 }
 
+/*
+ * "tls-intolerant": an old server that knows no TLS above 1.1 and closes
+ * without an alert on a ClientHello whose client_version (RFC 5246
+ * §7.4.1.2: octets 9-10 of the first record) is higher. Peeked, so a
+ * ClientHello it accepts still goes to the handshake. 1: closed.
+ */
+static int
+version_intolerant(struct conn *c)
+{
+	unsigned char	 b[11];
+	ssize_t		 n;
+
+	if (!c->sc->tls_intolerant || !wait_readable(c))
+		return 0;
+	n = recv(c->fd, b, sizeof(b), MSG_PEEK | MSG_WAITALL);
+	if (n < (ssize_t)sizeof(b) || b[0] != 0x16 ||
+	    ((b[9] << 8) | b[10]) <= 0x0302)
+		return 0;
+	fprintf(c->log, "--- version-intolerant: closing on a ClientHello "
+	    "for 0x%02x%02x t=%lld\n", b[9], b[10], io_t());
+	fflush(c->log);
+	c->closed = 1;
+	return 1;
+}
+
 int
 io_tls_start(struct conn *c)
 {
@@ -226,6 +251,8 @@ io_tls_start(struct conn *c)
 	int		 r;
 	char		*desc;
 
+	if (version_intolerant(c))
+		return -1;
 	if (tls_setup(c) == -1) {
 		fprintf(c->log, "--- tls setup failed\n");
 		return -1;

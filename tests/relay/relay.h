@@ -50,6 +50,8 @@ struct script {
 	int		 ncaps_del;
 	int		 auth_before_tls;	/* offer AUTH on plaintext too */
 	int		 auth_optional;		/* MAIL without AUTH is fine */
+	int		 tls_intolerant;	/* close on a ClientHello
+						 * above TLS 1.1 */
 	int		 lax_sync;		/* take early commands even
 						 * without PIPELINING */
 };

@@ -44,18 +44,48 @@ expect_rc 0
 expect_msg "$T/expected"
 t_end
 
-t_begin "TLS 1.0/1.1-only server is refused -> 69"
-relay_start implicit -P 'NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0'
+# A relay with only TLS 1.0/1.1 is permanently unusable (RFC 8996): 69,
+# never queued, and the error names its version (learnt on a second
+# connection that stops at the ServerHello), whether it answers with an
+# alert or, version-intolerant, closes the connection without a word.
+old_tls_case() {	# title, mode, script, server versions, version named
+	t_begin "$1 -> 69, names $5, not queued"
+	printf '%b' "$3" | script
+	relay_start "$2" -n 2 -P "NORMAL:-VERS-ALL:$4"
+	conf queue=on-failure
+	send rcpt@example.com
+	expect_rc 69
+	expect_err "offers only $5"
+	expect_no_tr '^--- tls established'
+	expect_no_tr '^C: (AUTH|MAIL)'
+	expect_no_mail
+	[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+	t_end
+}
+old_tls_case "TLS 1.0/1.1-only server (alert)" implicit "" \
+    "+VERS-TLS1.1:+VERS-TLS1.0" "TLS 1\.1"
+old_tls_case "TLS 1.0-only server (alert), STARTTLS" starttls "" \
+    "+VERS-TLS1.0" "TLS 1\.0"
+old_tls_case "TLS 1.0/1.1-only server closing without an alert" implicit \
+    "tls-intolerant\n" "+VERS-TLS1.1:+VERS-TLS1.0" "TLS 1\.1"
+old_tls_case "TLS 1.0/1.1-only server closing without an alert, STARTTLS" \
+    starttls "tls-intolerant\n" "+VERS-TLS1.1:+VERS-TLS1.0" "TLS 1\.1"
+
+t_begin "a server that closes the handshake and has no old TLS either -> 75"
+echo tls-intolerant | script
+relay_start implicit -n 2 -P 'NORMAL:-VERS-ALL:+VERS-TLS1.3'
 send rcpt@example.com
-expect_rc 69
+expect_rc 75
+expect_err 'lost during the TLS handshake'
 expect_no_mail
 t_end
 
-t_begin "tls_min_version = 1.3 refuses a TLS 1.2-only server -> 69"
-relay_start implicit -P 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
+t_begin "tls_min_version = 1.3 refuses a TLS 1.2-only server -> 69, says so"
+relay_start implicit -n 2 -P 'NORMAL:-VERS-ALL:+VERS-TLS1.2'
 conf tls_min_version=1.3
 send rcpt@example.com
 expect_rc 69
+expect_err 'offers only TLS 1\.2, but tls_min_version = 1\.3 .*tls_min_version = 1\.2'
 expect_no_mail
 t_end
 
