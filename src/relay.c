@@ -9,6 +9,13 @@
  * multiply; only temporary failures move on to the next host (a refused
  * password or a bad certificate would fail there too). The transaction
  * itself is in txn.c.
+ *
+ * Two mistakes are permanent, never queued: STARTTLS to port 465 (RFC
+ * 8314 §3.3: implicit TLS; the greeting would never come), refused
+ * before connecting; and a relay with only TLS 1.0/1.1 (RFC 8996),
+ * which may answer our handshake with an alert or just close: after
+ * such a failure a second connection asks its version (tls_probe.c)
+ * and the error names it.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -11,7 +11,8 @@
  * except tls=none to loopback). relay_send() runs one transaction with
  * the fewest round trips: with PIPELINING, AUTH PLAIN's initial response,
  * MAIL, every RCPT and DATA leave in one write; the body leaves in full
- * blocks; with `last`, QUIT leaves in the same write as the end of data.
+ * blocks; with `last`, QUIT leaves in the same write as the end of data
+ * when PIPELINING is offered, else after its reply (RFC 2920 §3.1).
  * With CHUNKING too (RFC 3030), a message up to 1 MiB leaves as
  * BDAT n LAST in that same write (when partial, or with one recipient);
  * otherwise BDAT follows the RCPT replies (bdat.c).

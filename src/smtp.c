@@ -108,8 +108,7 @@ smtp_refused(struct relay_session *s, enum stage st, const char *what,
 		    "%s: %s", what, s->conn.peer, q);
 	if (code == EX_PROTOCOL)	/* a 5.5.x at the end of data */
 		return err_set(e, code, "%s: %s reports a protocol error, not "
-		    "a verdict on the message (not queued): %s", what,
-		    s->conn.peer, q);
+		    "a verdict on the message: %s", what, s->conn.peer, q);
 	return err_set(e, code, "%s %s by %s: %s", what,
 	    r->code < 500 ? "temporarily refused" : "refused",
 	    s->conn.peer, q);

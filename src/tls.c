@@ -10,8 +10,9 @@
  *   tls_priority override.
  * - Chain, host name and purpose verification by GnuTLS (RFC 6125 §6,
  *   RFC 5280 §4.2.1.12) against tls_server_name or the host (set up by
- *   tls_verify_purpose in tls_verify.c); an IP literal is matched against the
- *   certificate's IP addresses and is never sent as SNI (RFC 6066 §3).
+ *   tls_verify_purpose in tls_verify.c); an IP literal is matched
+ *   against the certificate's IP addresses and is never sent as SNI
+ *   (RFC 6066 §3).
  *
  * The transport callbacks keep the first bytes the relay sent so that a
  * plaintext server on an implicit-TLS port is recognised and named.
