@@ -102,9 +102,10 @@ eod_apply(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
 
 /*
  * The transaction is over (BDAT LAST was answered). With last, QUIT
- * (when it did not go with BDAT), its reply (no matter) and close; after a failure otherwise, RSET so that
- * the next transaction starts clean, keeping the failure as the
- * session's last reply (the queue judges it).
+ * (when it did not go with BDAT), its reply (no matter) and close;
+ * after a failure otherwise, RSET so that the next transaction starts
+ * clean, keeping the failure as the session's last reply (the queue
+ * judges it).
  */
 static int
 finish(struct relay_session *s, int last, int rc)
