@@ -113,34 +113,33 @@ static void
 cert_advice(gnutls_x509_crt_t crt, unsigned status, const char *expected,
     const struct account *a, char *buf, size_t cap, size_t *n)
 {
-	char names[256], issuer[256], when[40], pin[64];
+	char names[160], issuer[160], when[40], pin[64];
 	gnutls_datum_t d;
 
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-		cert_names(crt, names, sizeof(names));
-		cat(buf, cap, n, "; it is for %s, not %s: set host to one of "
-		    "those names, or tls_server_name when host is an address "
-		    "or an alias", names, expected);
-	}
+	/* What the certificate says, whatever is wrong with it. */
+	cert_names(crt, names, sizeof(names));
+	tls_dn(issuer, sizeof(issuer), &d,
+	    gnutls_x509_crt_get_issuer_dn3(crt, &d, 0));
+	utc_date(gnutls_x509_crt_get_expiration_time(crt), when, sizeof(when));
+	cat(buf, cap, n, "; the certificate is for %s, issued by \"%s\", "
+	    "valid until %s", names, issuer, when);
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		cat(buf, cap, n, "; expected %s: set host to one of its "
+		    "names, or tls_server_name when host is an address or an "
+		    "alias", expected);
 	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
-		tls_dn(issuer, sizeof(issuer), &d,
-		    gnutls_x509_crt_get_issuer_dn3(crt, &d, 0));
 		if (tls_spki_pin(crt, pin, sizeof(pin)) == -1)
 			snprintf(pin, sizeof(pin), "?");
-		cat(buf, cap, n, "; its issuer \"%s\" is not in %s%s: set "
-		    "tls_ca_file to a PEM file with that CA, or trust this "
-		    "key alone with tls_pin = %s and tls_verify = no", issuer,
+		cat(buf, cap, n, "; that issuer is not in %s%s: set "
+		    "tls_ca_file to a PEM file with its CA, or trust this key "
+		    "alone with tls_pin = %s and tls_verify = no",
 		    a->tls_ca_file != NULL ? "tls_ca_file " : "the system "
 		    "trust store", a->tls_ca_file != NULL ? a->tls_ca_file :
 		    "", pin);
 	}
-	if (status & GNUTLS_CERT_EXPIRED) {
-		utc_date(gnutls_x509_crt_get_expiration_time(crt), when,
-		    sizeof(when));
-		cat(buf, cap, n, "; it expired on %s: check this host's "
-		    "clock, and ask the relay's administrator to renew it",
-		    when);
-	}
+	if (status & GNUTLS_CERT_EXPIRED)
+		cat(buf, cap, n, "; it has expired: check this host's clock, "
+		    "and ask the relay's administrator to renew it");
 	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
 		utc_date(gnutls_x509_crt_get_activation_time(crt), when,
 		    sizeof(when));
@@ -164,7 +163,7 @@ tls_verify_failed(struct conn *c, const struct account *a, struct err *e)
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t out;
-	char buf[BOUNDS_ERRMSG];
+	char buf[BOUNDS_ERRMSG - 128];	/* room for the prefix */
 	const char *expected;
 	unsigned status, ncert = 0;
 	size_t n = 0;

@@ -9,11 +9,11 @@
 # and the key that fixes it.
 cert_advice() {
 	case $1 in
-	expired) echo 'expired on 2001-01-01 00:00 UTC' ;;
-	other) echo 'it is for mail\.example\.org, not 127\.0\.0\.1: .*tls_server_name' ;;
-	self) echo 'issuer "CN=localhost" is not in tls_ca_file .*tls_pin = sha256/' ;;
-	unknown) echo 'issuer "CN=unknown test CA" is not in tls_ca_file .*tls_pin = sha256/' ;;
-	clientauth) echo 'Extended Key Usage does not allow a TLS server' ;;
+	expired) echo 'valid until 2001-01-01 00:00 UTC; it has expired: .*renew' ;;
+	other) echo 'is for mail\.example\.org, .*; expected 127\.0\.0\.1: .*tls_server_name' ;;
+	self) echo 'issued by "CN=localhost", .*not in tls_ca_file .*tls_pin = sha256/' ;;
+	unknown) echo 'issued by "CN=unknown test CA", .*not in tls_ca_file .*tls_pin = sha256/' ;;
+	clientauth) echo 'is for localhost, 127\.0\.0\.1, ::1, .*Extended Key Usage does not allow a TLS server' ;;
 	esac
 }
 
