@@ -201,6 +201,7 @@ add_cap(char *buf, size_t cap, const char *kw, int last)
 static int
 do_ehlo(struct conn *c)
 {
+	const struct directive *d;
 	const char	*caps[TR_CAPS + 8];
 	char		 buf[TR_TEXT] = "250-testrelay greets you\r\n";
 	const char	*defaults[] = { "PIPELINING", "SIZE 52428800",
@@ -223,6 +224,10 @@ do_ehlo(struct conn *c)
 	for (i = 0; i < n; i++)
 		if (strcasecmp(caps[i], "PIPELINING") == 0)
 			c->pipelining = 1;
+	/* A scripted EHLO reply offers what its text says. */
+	if ((d = script_find(c->sc, c->num, "ehlo")) != NULL &&
+	    d->text != NULL)
+		c->pipelining = strcasestr(d->text, "PIPELINING") != NULL;
 	if (n == 0)
 		memcpy(buf, "250 testrelay greets you\r\n", 27);
 	for (i = 0; i < n; i++)
