@@ -278,12 +278,15 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 		return tls_verify_failed(c, a, e);
 	/* What a relay with only an older TLS answers (or does): an alert
 	 * or a close right after our ClientHello. */
-	c->tlsinfo.old_version = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+	alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ?
+	    (int)gnutls_alert_get(c->tls) : -1;
+	c->tlsinfo.old_version = alert == GNUTLS_A_PROTOCOL_VERSION ||
+	    alert == GNUTLS_A_HANDSHAKE_FAILURE ||
+	    alert == GNUTLS_A_INSUFFICIENT_SECURITY ||
 	    rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
 	    ((rc == GNUTLS_E_PREMATURE_TERMINATION ||
 	    rc == GNUTLS_E_PULL_ERROR) && l->nfirst == 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-		alert = (int)gnutls_alert_get(c->tls);
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)
 			return tls_too_old(c, a, e);
 		/* a server without TLS 1.3 often answers a 1.3-only hello
