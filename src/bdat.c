@@ -66,8 +66,10 @@ chunk_write(void *ctx, const void *buf, size_t len, struct err *e)
 	return conn_write(o->conn, buf, len, e);
 }
 
-/* "BDAT n LAST", the n octets, with last QUIT, then flush (with what the
- * caller buffered before). On -1 the session must be dropped. */
+/* "BDAT n LAST", the n octets, with last and PIPELINING QUIT (without
+ * PIPELINING, QUIT waits for BDAT's reply: RFC 2920 §3.1), then flush
+ * (with what the caller buffered before). On -1 the session must be
+ * dropped. */
 static int
 chunk_send(struct relay_session *s, struct msg *m, int last, struct err *e)
 {
@@ -81,7 +83,7 @@ chunk_send(struct relay_session *s, struct msg *m, int last, struct err *e)
 	if (o.left != 0)
 		return err_set(e, EX_SOFTWARE, "message shorter than its BDAT "
 		    "size");
-	if (last && smtp_quit(s, e) == -1)
+	if (last && s->caps.pipelining && smtp_quit(s, e) == -1)
 		return -1;
 	return smtp_flush(s, e);
 }
@@ -99,25 +101,22 @@ eod_apply(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
 }
 
 /*
- * The transaction is over (BDAT LAST was answered). With last, QUIT's
- * reply (no matter) and close; after a failure otherwise, RSET so that
- * the next transaction starts clean, keeping the failure as the
- * session's last reply (the queue judges it).
+ * The transaction is over (BDAT LAST was answered). With last, QUIT
+ * (when it did not go with BDAT), its reply (no matter) and close;
+ * after a failure otherwise, RSET so that the next transaction starts
+ * clean, keeping the failure as the session's last reply (the queue
+ * judges it).
  */
 static int
 finish(struct relay_session *s, int last, int rc)
 {
 	struct relay_reply keep;
-	struct reply r;
-	struct err qe;
 
 	if (!s->open)
 		return rc;
-	if (last) {
-		err_clear(&qe);
-		(void)smtp_read(s, &r, 0, &qe);
-		txn_drop(s);
-	} else if (rc == -1) {
+	if (last)
+		txn_quit(s, s->caps.pipelining);
+	else if (rc == -1) {
 		keep = s->last;
 		txn_reset(s);
 		s->last = keep;

@@ -69,6 +69,28 @@ check_auth(struct parse *p, const struct account *a, const struct sect *s)
 		    "of password, password_command, password_file", a->name);
 }
 
+/*
+ * RFC 8314 §3.3 / RFC 6409: 465 is implicit TLS, 587 STARTTLS. STARTTLS
+ * to 465 can never work (the relay waits for our TLS handshake, we for
+ * its greeting): an error. Implicit TLS to 587 fails at the handshake
+ * with a message naming the fix, and a relay may really run TLS there:
+ * a warning, from --check-config only.
+ */
+static void
+check_port(struct parse *p, const struct account *a, const struct sect *s)
+{
+	if (a->tls == TLS_STARTTLS && a->port == 465)
+		problem(p, line_of(a, s, s->set[KEY_PORT] ? KEY_PORT :
+		    KEY_TLS), "[%s] port 465 is the implicit-TLS port but "
+		    "tls = starttls: set tls = implicit, or port = 587",
+		    a->name);
+	if (a->tls == TLS_IMPLICIT && a->port == 587 && p->report != NULL)
+		fprintf(p->report, "%s:%d: warning: [%s] port 587 is the "
+		    "STARTTLS port but tls = implicit: set tls = starttls "
+		    "unless this relay really speaks TLS on 587\n",
+		    p->c->path, line_of(a, s, KEY_PORT), a->name);
+}
+
 static void
 check_account(struct parse *p, struct account *a, struct sect *s)
 {
@@ -85,6 +107,7 @@ check_account(struct parse *p, struct account *a, struct sect *s)
 		problem(p, line_of(a, s, KEY_FORCE_FROM), "[%s] force_from = "
 		    "yes needs from", a->name);
 	check_auth(p, a, s);
+	check_port(p, a, s);
 	/* Decided (relaymail.conf(5)): tls_verify = no is accepted, but unless a
 	 * pin still ties the relay to a key, say loudly what it means. */
 	if (!a->tls_verify && a->tls_pin == NULL && a->tls != TLS_NONE)

@@ -212,6 +212,18 @@ conn_readline(struct conn *c, char *line, size_t cap, size_t *len,
 	return 0;
 }
 
+int
+conn_peek(struct conn *c, long long deadline_ms, unsigned char *b,
+    struct err *e)
+{
+	if (!c->live)
+		return err_set(e, EX_SOFTWARE, "conn_peek: no connection");
+	if (c->rpos == c->rlen && conn_fill(c, deadline_ms, e) == -1)
+		return -1;
+	*b = c->rbuf[c->rpos];
+	return 0;
+}
+
 size_t
 conn_pending(const struct conn *c)
 {

@@ -28,6 +28,9 @@ struct conn_tlsinfo {
 	char	 spki_pin[64];		/* "sha256/BASE64" of the SPKI */
 	long	 days_left;		/* to notAfter */
 	int	 resumed;
+	int	 old_version;		/* the handshake failed in a way a
+					 * relay with only an older TLS
+					 * explains: conn_tls_probe tells */
 };
 
 struct conn {
@@ -82,6 +85,17 @@ void	 conn_attach(struct conn *, int fd, int timeout_ms, FILE *trace);
 int	 conn_tls_start(struct conn *, const struct account *, int starttls,
 	    struct err *);
 
+/*
+ * After a handshake failure with tlsinfo.old_version set, on a NEW
+ * connection c at the point where the handshake would start: offer only
+ * the TLS versions below the account's minimum, stop at the ServerHello
+ * (nothing is sent over it) and put the version the relay chose ("TLS
+ * 1.1") in out. sni: the name to send, or NULL. -1 when the relay
+ * answered with no such version (the failure had another cause).
+ */
+int	 conn_tls_probe(struct conn *, const struct account *, const char *sni,
+	    long long deadline_ms, char *out, size_t cap);
+
 int	 conn_write(struct conn *, const void *, size_t, struct err *);
 /* Sends what is buffered; nflush counts flushes that sent bytes. */
 int	 conn_flush(struct conn *, struct err *);
@@ -92,6 +106,10 @@ int	 conn_flush(struct conn *, struct err *);
  */
 int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
 	    long long deadline_ms, struct err *);
+/* The next byte the relay sends, without consuming it (waits until
+ * deadline_ms, absolute, for one to arrive). */
+int	 conn_peek(struct conn *, long long deadline_ms, unsigned char *,
+	    struct err *);
 /* Bytes received and not yet consumed. */
 size_t	 conn_pending(const struct conn *);
 /* Close (TLS bye without waiting), free everything, wipe the buffers.

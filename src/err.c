@@ -5,6 +5,14 @@
  * 4yz transient, 5yz permanent), refined by the RFC 3463 enhanced status
  * code when the relay sends one (RFC 2034): X.1.x addressing, X.7.8
  * authentication credentials invalid, X.3.4 / X.2.3 / X.6.x content.
+ *
+ * At the end of data a 5yz is about the content (EX_DATAERR) unless it
+ * names a protocol error: X.5.x (RFC 3463 §3.6, "network protocol
+ * status"), or with no enhanced code a 50z (RFC 5321 §4.2.1: syntax,
+ * command out of sequence). Such a reply is the relay's failure to
+ * follow the protocol (a strict server refusing a command it thinks
+ * came too early), so it is EX_PROTOCOL: permanent, never queued, and
+ * no verdict on the message.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,6 +116,8 @@ perm_code(enum stage st, int code, int subject, int detail)
 			return EX_NOUSER;
 		return EX_UNAVAILABLE;
 	case STAGE_EOD:
+		if (subject == 5 || (subject < 0 && code / 10 == 50))
+			return EX_PROTOCOL;
 		/* 5xx on content: size (X.3.4, 552), media (X.6.x). */
 		return EX_DATAERR;
 	case STAGE_MAIL:

@@ -9,15 +9,34 @@
  * multiply; only temporary failures move on to the next host (a refused
  * password or a bad certificate would fail there too). The transaction
  * itself is in txn.c.
+ *
+ * Two mistakes are permanent, never queued: STARTTLS to port 465 (RFC
+ * 8314 §3.3: implicit TLS; the greeting would never come), refused
+ * before connecting; and a relay with only TLS 1.0/1.1 (RFC 8996),
+ * which may answer our handshake with an alert or just close: after
+ * such a failure a second connection asks its version (tls_probe.c)
+ * and the error names it.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "host.h"
 #include "relay.h"
 #include "smtp.h"
+
+/* The name for SNI (never an address literal, RFC 6066 §3), or NULL. */
+static const char *
+tls_sni(const struct account *a, const char *host)
+{
+	const char *name = a->tls_server_name != NULL ? a->tls_server_name :
+	    host;
+
+	return strchr(name, ':') != NULL || strspn(name, "0123456789.") ==
+	    strlen(name) ? NULL : name;
+}
 
 static int
 tls_active(const struct relay_session *s)
@@ -107,6 +126,57 @@ ehlo_domain(const struct account *a, char *out, size_t cap)
 		snprintf(out, cap, "localhost");
 }
 
+/*
+ * The TLS handshake failed as it does with a relay that has only an
+ * older TLS: ask it, on a second connection (conn_tls_probe), which
+ * version it has. When that is below our minimum, the failure is
+ * permanent and e says so with the version; otherwise e is unchanged.
+ */
+static void
+probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
+    const char *domain, struct err *e)
+{
+	struct relay_session *p;
+	const struct account *a = s->acct;
+	char ver[32];
+	struct err pe;
+	long long deadline = conn_now_ms() + timeout_ms;
+	int ok;
+
+	if (s->deadline_ms > 0 && s->deadline_ms < deadline)
+		deadline = s->deadline_ms;
+	if ((p = calloc(1, sizeof(*p))) == NULL)	/* large: heap */
+		return;
+	p->conn.fd = -1;
+	p->acct = a;
+	p->deadline_ms = deadline;
+	err_clear(&pe);
+	if (s->conn.trace != NULL)
+		fprintf(s->conn.trace, "relaymail: asking %s which TLS version "
+		    "it offers\n", s->conn.peer);
+	ok = conn_open(&p->conn, host, a->port, timeout_ms, deadline, NULL,
+	    &pe) == 0;
+	if (ok && a->tls == TLS_STARTTLS)
+		ok = smtp_greeting(p, &pe) == 0 &&
+		    smtp_ehlo(p, domain, 0, &pe) == 0 &&
+		    smtp_starttls(p, &pe) == 0;
+	ok = ok && conn_tls_probe(&p->conn, a, tls_sni(a, host), deadline,
+	    ver, sizeof(ver)) == 0;
+	conn_close(&p->conn);
+	free(p);
+	if (!ok)
+		return;
+	if (a->tls_min_version == 13 && strcmp(ver, "TLS 1.2") == 0)
+		err_set(e, EX_UNAVAILABLE, "relay %s offers only TLS 1.2, but "
+		    "tls_min_version = 1.3 requires TLS 1.3: set "
+		    "tls_min_version = 1.2", s->conn.peer);
+	else
+		err_set(e, EX_UNAVAILABLE, "relay %s offers only %s, which "
+		    "relaymail never uses (RFC 8996 retired TLS 1.0 and 1.1; "
+		    "TLS 1.2 is the least): the relay must be upgraded; no "
+		    "setting lowers this", s->conn.peer, ver);
+}
+
 /* One host: connect and run the session start. Closes on failure. */
 static int
 try_host(struct relay_session *s, const char *host, int timeout_ms,
@@ -122,7 +192,9 @@ try_host(struct relay_session *s, const char *host, int timeout_ms,
 	s->conn.trace = trace;
 	if (session_start(s, domain, e) == 0)
 		return 0;
-	conn_close(&s->conn);
+	conn_close(&s->conn);	/* first: the relay may serve one at a time */
+	if (s->stage == STAGE_TLS && s->conn.tlsinfo.old_version)
+		probe_old_tls(s, host, timeout_ms, domain, e);
 	return -1;
 }
 
@@ -140,6 +212,13 @@ relay_open(struct relay_session *s, const struct account *a, FILE *trace,
 	if (a->nhosts <= 0)
 		return err_set(e, EX_CONFIG, "account %s has no host",
 		    a->name);
+	/* RFC 8314 §3.3: 465 speaks TLS from the first byte; a STARTTLS
+	 * client would wait out the timeout for a greeting that never
+	 * comes, and queue for days. Our configuration: fail now. */
+	if (a->tls == TLS_STARTTLS && a->port == 465)
+		return err_set(e, EX_CONFIG, "account %s: port 465 is the "
+		    "implicit-TLS port (RFC 8314) but tls = starttls: set "
+		    "tls = implicit, or port = 587 for STARTTLS", a->name);
 	timeout_ms = (a->timeout > 0 ? a->timeout : 60) * 1000;
 	/* One budget for every host: a timeout per host and one more for
 	 * the session start of the host that answers. */

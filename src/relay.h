@@ -11,7 +11,8 @@
  * except tls=none to loopback). relay_send() runs one transaction with
  * the fewest round trips: with PIPELINING, AUTH PLAIN's initial response,
  * MAIL, every RCPT and DATA leave in one write; the body leaves in full
- * blocks; with `last`, QUIT leaves in the same write as the end of data.
+ * blocks; with `last`, QUIT leaves in the same write as the end of data
+ * when PIPELINING is offered, else after its reply (RFC 2920 §3.1).
  * With CHUNKING too (RFC 3030), a message up to 1 MiB leaves as
  * BDAT n LAST in that same write (when partial, or with one recipient);
  * otherwise BDAT follows the RCPT replies (bdat.c).
@@ -48,7 +49,7 @@ struct relay_caps {
 struct relay_reply {
 	int		 code;		/* 0 when none */
 	char		 enh[16];	/* "5.1.1" or "" */
-	char		 text[BOUNDS_REPLY_LINE]; /* last line, as received */
+	char		 text[BOUNDS_REPLY_LINE]; /* every line, reply_join */
 };
 
 enum rcpt_state { RCPT_PENDING = 0, RCPT_OK, RCPT_TEMP, RCPT_PERM };

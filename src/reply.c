@@ -47,6 +47,44 @@ reply_quote(const char *s, size_t len, char *out, size_t cap)
 		memcpy(out + cap - 4, "...", 4);
 }
 
+void
+reply_join(const struct reply *r, char *out, size_t cap)
+{
+	size_t n, k, el = strlen(r->enh);
+	const char *t;
+	int i;
+
+	if (cap == 0)
+		return;
+	if (r->nlines == 0) {
+		snprintf(out, cap, "%s", r->last);
+		return;
+	}
+	n = (size_t)snprintf(out, cap, "%03d", r->code);
+	for (i = 0; i < r->nlines && n < cap; i++) {
+		t = r->text[i];
+		/* The enhanced code repeated on every line is said once. */
+		if (i > 0 && el > 0 && strncmp(t, r->enh, el) == 0 &&
+		    (t[el] == ' ' || t[el] == '\0'))
+			t += el;
+		while (*t == ' ')
+			t++;
+		if (*t == '\0')
+			continue;
+		k = strlen(t);
+		if (n + 1 + k >= cap) {
+			/* Marked, never cut silently. */
+			snprintf(out + n, cap - n, " %.*s", (int)(cap - n), t);
+			if (cap > 4)
+				memcpy(out + cap - 4, "...", 4);
+			return;
+		}
+		out[n++] = ' ';
+		memcpy(out + n, t, k + 1);
+		n += k;
+	}
+}
+
 /* Digits d[0..n) of a dotted part: 1 to max digits. Returns length. */
 static size_t
 digits(const char *p, size_t max)

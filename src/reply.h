@@ -58,6 +58,15 @@ int	 reply_read(struct conn *, struct reply *, long long deadline_ms,
  */
 int	 reply_check_empty(const struct conn *, const char *what,
 	    struct err *);
+/*
+ * The whole reply on one line for messages, logs and queue files:
+ * "NNN text of line 1 text of line 2 ..." (RFC 5321 §4.2.1: the text
+ * of every line counts; Gmail's 535 explains on its first lines), an
+ * enhanced code repeated at the start of each line said once. Raw:
+ * quote it with reply_quote before showing it. A reply longer than cap
+ * ends in "...". A reply built by hand (nlines 0) gives its last.
+ */
+void	 reply_join(const struct reply *, char *out, size_t cap);
 /* Copy s into out[cap] replacing control octets and non-ASCII with '?',
  * shortened with "..." when needed: for quoting peer data in errors. */
 void	 reply_quote(const char *s, size_t len, char *out, size_t cap);

@@ -57,9 +57,8 @@ smtp_flush(struct relay_session *s, struct err *e)
 	return conn_flush(&s->conn, e);
 }
 
-int
-smtp_read(struct relay_session *s, struct reply *r, int redact,
-    struct err *e)
+static long long
+read_deadline(const struct relay_session *s)
 {
 	long long deadline;
 
@@ -68,11 +67,18 @@ smtp_read(struct relay_session *s, struct reply *r, int redact,
 	 * that timeouts do not add up across hosts. */
 	if (!s->open && s->deadline_ms > 0 && s->deadline_ms < deadline)
 		deadline = s->deadline_ms;
-	if (reply_read(&s->conn, r, deadline, redact, e) == -1)
+	return deadline;
+}
+
+int
+smtp_read(struct relay_session *s, struct reply *r, int redact,
+    struct err *e)
+{
+	if (reply_read(&s->conn, r, read_deadline(s), redact, e) == -1)
 		return -1;
 	s->last.code = r->code;
 	memcpy(s->last.enh, r->enh, sizeof(s->last.enh));
-	memcpy(s->last.text, r->last, sizeof(s->last.text));
+	reply_join(r, s->last.text, sizeof(s->last.text));
 	return 0;
 }
 
@@ -89,15 +95,21 @@ int
 smtp_refused(struct relay_session *s, enum stage st, const char *what,
     const struct reply *r, struct err *e)
 {
-	char q[BOUNDS_REPLY_LINE];
+	char all[BOUNDS_ERRMSG - 200], q[BOUNDS_ERRMSG - 200];
 	int code;
 
 	s->stage = st;
-	reply_quote(r->last, strlen(r->last), q, sizeof(q));
+	/* Every line of the reply, not only the last (a 535 or a 550
+	 * often says why on its first lines). */
+	reply_join(r, all, sizeof(all));
+	reply_quote(all, strlen(all), q, sizeof(q));
 	code = err_from_reply(st, r->code, r->enh);
 	if (code == EX_OK)
 		return err_set(e, EX_PROTOCOL, "unexpected reply to %s from "
 		    "%s: %s", what, s->conn.peer, q);
+	if (code == EX_PROTOCOL)	/* a 5.5.x at the end of data */
+		return err_set(e, code, "%s: %s reports a protocol error, not "
+		    "a verdict on the message: %s", what, s->conn.peer, q);
 	return err_set(e, code, "%s %s by %s: %s", what,
 	    r->code < 500 ? "temporarily refused" : "refused",
 	    s->conn.peer, q);
@@ -116,18 +128,47 @@ smtp_expect(struct relay_session *s, enum stage st, const char *what,
 	return 0;
 }
 
+/*
+ * Before the greeting on a plaintext connection: a TLS record (a
+ * handshake, 0x16, or an alert, 0x15: RFC 8446 §5.1) where "220" was
+ * due means the relay speaks TLS from the first byte. That is our
+ * configuration, not a passing failure: fail at once, never queue.
+ * Returns 1 (e set) for a TLS record, 0 to read the greeting, -1 when
+ * nothing came (e set).
+ */
+static int
+greeting_is_tls(struct relay_session *s, struct err *e)
+{
+	unsigned char b;
+
+	if (s->conn.tls != NULL)
+		return 0;
+	if (conn_peek(&s->conn, read_deadline(s), &b, e) == -1)
+		return -1;
+	if (b != 0x16 && b != 0x15)
+		return 0;
+	s->stage = STAGE_GREETING;
+	err_set(e, EX_CONFIG, "relay %s sent a TLS record where the SMTP "
+	    "greeting was due: it expects TLS from the first byte; set "
+	    "tls = implicit (port 465)", s->conn.peer);
+	return 1;
+}
+
 int
 smtp_greeting(struct relay_session *s, struct err *e)
 {
 	struct reply r;
 	const char *hint = "";
+	int tls;
 
 	/* A TLS server on a STARTTLS/plain port stays silent (it waits for
 	 * our ClientHello) or its bytes are not a reply. */
 	if (s->acct != NULL && s->acct->tls != TLS_IMPLICIT)
 		hint = " (if the relay expects TLS from the start, try "
 		    "tls = implicit / port = 465)";
-	if (smtp_read(s, &r, 0, e) == -1) {
+	if ((tls = greeting_is_tls(s, e)) == 1)
+		return -1;
+	if (tls == -1 || smtp_read(s, &r, 0, e) == -1) {
 		char why[BOUNDS_ERRMSG];
 
 		s->stage = STAGE_GREETING;

@@ -8,9 +8,11 @@
  *   the read buffer must be empty).
  * - RFC 8996: SSL 3.0, TLS 1.0 and 1.1 are never offered, also with a
  *   tls_priority override.
- * - Chain and host name verification by GnuTLS (RFC 6125 §6) against
- *   tls_server_name or the host; an IP literal is matched against the
- *   certificate's IP addresses and is never sent as SNI (RFC 6066 §3).
+ * - Chain, host name and purpose verification by GnuTLS (RFC 6125 §6,
+ *   RFC 5280 §4.2.1.12) against tls_server_name or the host (set up by
+ *   tls_verify_purpose in tls_verify.c); an IP literal is matched
+ *   against the certificate's IP addresses and is never sent as SNI
+ *   (RFC 6066 §3).
  *
  * The transport callbacks keep the first bytes the relay sent so that a
  * plaintext server on an implicit-TLS port is recognised and named.
@@ -39,6 +41,8 @@ struct tls_link {
 	gnutls_session_t	 s;
 	unsigned char		 first[16];	/* first bytes received */
 	size_t			 nfirst;
+	gnutls_typed_vdata_st	 vdata[2];	/* name and purpose checked
+						 * (tls_verify_purpose) */
 };
 
 static ssize_t
@@ -231,7 +235,7 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	    name, strlen(name)) < 0)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
 	if (a->tls_verify)
-		gnutls_session_set_verify_cert(s, name, 0);
+		tls_verify_purpose(s, name, l->vdata);
 	gnutls_transport_set_ptr(s, l);
 	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_transport_set_pull_function(s, tls_pull);
@@ -271,9 +275,18 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 	int alert;
 
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-		return tls_verify_failed(c, e);
+		return tls_verify_failed(c, a, e);
+	/* What a relay with only an older TLS answers (or does): an alert
+	 * or a close right after our ClientHello. */
+	alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ?
+	    (int)gnutls_alert_get(c->tls) : -1;
+	c->tlsinfo.old_version = alert == GNUTLS_A_PROTOCOL_VERSION ||
+	    alert == GNUTLS_A_HANDSHAKE_FAILURE ||
+	    alert == GNUTLS_A_INSUFFICIENT_SECURITY ||
+	    rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
+	    ((rc == GNUTLS_E_PREMATURE_TERMINATION ||
+	    rc == GNUTLS_E_PULL_ERROR) && l->nfirst == 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-		alert = (int)gnutls_alert_get(c->tls);
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)
 			return tls_too_old(c, a, e);
 		/* a server without TLS 1.3 often answers a 1.3-only hello

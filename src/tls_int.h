@@ -7,6 +7,8 @@
 #ifndef RELAYMAIL_TLS_INT_H
 #define RELAYMAIL_TLS_INT_H
 
+#include <gnutls/gnutls.h>
+
 #include "conn.h"
 
 /* tls.c: the error for a relay that offers only a TLS version below
@@ -14,9 +16,16 @@
 int	 tls_too_old(const struct conn *, const struct account *,
 	    struct err *);
 
+/* tls_verify.c: have the handshake verify the chain, the host name and
+ * the purpose "TLS WWW server" (RFC 5280 §4.2.1.12). vdata[2] and name
+ * must live as long as the session. */
+void	 tls_verify_purpose(gnutls_session_t, const char *name,
+	    gnutls_typed_vdata_st *vdata);
 /* tls_verify.c: the error for a certificate GnuTLS refused, with its
- * reasons. Returns -1. */
-int	 tls_verify_failed(struct conn *, struct err *);
+ * reasons, what the certificate says and the key that fixes it.
+ * Returns -1. */
+int	 tls_verify_failed(struct conn *, const struct account *,
+	    struct err *);
 /* tls_verify.c: after the handshake: the version floor, c->tlsinfo
  * filled from the leaf certificate, tls_pin checked. */
 int	 tls_verify_after(struct conn *, const struct account *,

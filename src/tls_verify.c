@@ -4,8 +4,12 @@
  *
  * - the negotiated version again (RFC 8996: never below TLS 1.2, RFC
  *   5246; TLS 1.3, RFC 8446, when tls_min_version = 1.3);
- * - why GnuTLS refused the chain or the host name (RFC 6125 §6), in
- *   words;
+ * - that the handshake checks the chain, the host name (RFC 6125 §6)
+ *   and the purpose: a certificate whose Extended Key Usage does not
+ *   allow serverAuth (RFC 5280 §4.2.1.12) is refused;
+ * - why GnuTLS refused the chain, the host name or the purpose, in
+ *   words, with what the certificate says (its names, issuer, dates)
+ *   and the key that fixes it (tls_server_name, tls_ca_file, tls_pin);
  * - pins in the style of RFC 7469 §2.4: "sha256/" and the base64 SHA-256
  *   of the leaf certificate's DER SubjectPublicKeyInfo, checked in
  *   addition to verification (or alone with tls_verify = no);
@@ -14,6 +18,10 @@
  *
  * Nothing sensitive is traced: only version, cipher and certificate data.
  */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,21 +33,161 @@
 
 #include "tls_int.h"
 
-int
-tls_verify_failed(struct conn *c, struct err *e)
+void
+tls_verify_purpose(gnutls_session_t session, const char *name,
+    gnutls_typed_vdata_st *d)
 {
+	memset(d, 0, 2 * sizeof(*d));
+	d[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	d[0].data = (unsigned char *)(uintptr_t)name;
+	d[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	d[1].data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER;
+	gnutls_session_set_verify_cert2(session, d, 2, 0);
+}
+
+/* Append printf output to buf[cap] at *n; a full buffer stays cut. */
+static void
+cat(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (*n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*n = (size_t)k >= cap - *n ? cap - 1 : *n + (size_t)k;
+}
+
+/* The names a certificate is for: its DNS and IP subjectAltNames, else
+ * its CN (RFC 6125 §6.4.4). */
+static void
+cert_names(gnutls_x509_crt_t crt, char *out, size_t cap)
+{
+	char v[256], ip[64];
+	size_t n = 0, vlen;
+	unsigned i;
+	int t;
+
+	out[0] = '\0';
+	for (i = 0; i < 16; i++) {
+		vlen = sizeof(v) - 1;
+		t = gnutls_x509_crt_get_subject_alt_name(crt, i, v, &vlen,
+		    NULL);
+		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (t == GNUTLS_SAN_DNSNAME) {
+			v[vlen] = '\0';
+			cat(out, cap, &n, "%s%s", n ? ", " : "", v);
+		} else if (t == GNUTLS_SAN_IPADDRESS && (vlen == 4 ||
+		    vlen == 16) && inet_ntop(vlen == 4 ? AF_INET : AF_INET6,
+		    v, ip, sizeof(ip)) != NULL)
+			cat(out, cap, &n, "%s%s", n ? ", " : "", ip);
+	}
+	vlen = sizeof(v);
+	if (n == 0 && gnutls_x509_crt_get_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, v, &vlen) >= 0)
+		cat(out, cap, &n, "CN %s", v);
+	if (n == 0)
+		cat(out, cap, &n, "no name");
+}
+
+static void
+utc_date(time_t t, char *out, size_t cap)
+{
+	struct tm tm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, cap, "?");
+}
+
+static int tls_spki_pin(gnutls_x509_crt_t, char *, size_t);
+static void tls_dn(char *, size_t, gnutls_datum_t *, int);
+
+/* What is wrong with the leaf crt (status from the handshake), and which
+ * key fixes it, appended to buf. */
+static void
+cert_advice(gnutls_x509_crt_t crt, unsigned status, const char *expected,
+    const struct account *a, char *buf, size_t cap, size_t *n)
+{
+	char names[160], issuer[160], when[40], pin[64];
+	gnutls_datum_t d;
+
+	/* What the certificate says, whatever is wrong with it. */
+	cert_names(crt, names, sizeof(names));
+	tls_dn(issuer, sizeof(issuer), &d,
+	    gnutls_x509_crt_get_issuer_dn3(crt, &d, 0));
+	utc_date(gnutls_x509_crt_get_expiration_time(crt), when, sizeof(when));
+	cat(buf, cap, n, "; the certificate is for %s, issued by \"%s\", "
+	    "valid until %s", names, issuer, when);
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		cat(buf, cap, n, "; expected %s: set host to one of its "
+		    "names, or tls_server_name when host is an address or an "
+		    "alias", expected);
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
+		if (tls_spki_pin(crt, pin, sizeof(pin)) == -1)
+			snprintf(pin, sizeof(pin), "?");
+		cat(buf, cap, n, "; that issuer is not in %s%s: set "
+		    "tls_ca_file to a PEM file with its CA, or trust this key "
+		    "alone with tls_pin = %s and tls_verify = no",
+		    a->tls_ca_file != NULL ? "tls_ca_file " : "the system "
+		    "trust store", a->tls_ca_file != NULL ? a->tls_ca_file :
+		    "", pin);
+	}
+	if (status & GNUTLS_CERT_EXPIRED)
+		cat(buf, cap, n, "; it has expired: check this host's clock, "
+		    "and ask the relay's administrator to renew it");
+	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+		utc_date(gnutls_x509_crt_get_activation_time(crt), when,
+		    sizeof(when));
+		cat(buf, cap, n, "; it is not valid before %s: check this "
+		    "host's clock", when);
+	}
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		cat(buf, cap, n, "; its Extended Key Usage does not allow a "
+		    "TLS server (serverAuth, RFC 5280 4.2.1.12): the relay "
+		    "must use a server certificate");
+}
+
+/*
+ * The handshake refused the certificate: GnuTLS's reasons, then, from
+ * the leaf, what does not match and the key that fixes it (the expected
+ * and the certificate's names, the issuer, the dates).
+ */
+int
+tls_verify_failed(struct conn *c, const struct account *a, struct err *e)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
 	gnutls_datum_t out;
-	unsigned status;
+	char buf[BOUNDS_ERRMSG - 128];	/* room for the prefix */
+	const char *expected;
+	unsigned status, ncert = 0;
+	size_t n = 0;
 
 	status = gnutls_session_get_verify_cert_status(c->tls);
+	expected = a->tls_server_name != NULL ? a->tls_server_name : c->host;
 	if (gnutls_certificate_verification_status_print(status,
-	    GNUTLS_CRT_X509, &out, 0) < 0)
-		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
-		    "accepted", c->peer);
-	err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not accepted: %s",
-	    c->peer, (const char *)out.data);
-	gnutls_free(out.data);
-	return -1;
+	    GNUTLS_CRT_X509, &out, 0) >= 0) {
+		cat(buf, sizeof(buf), &n, "%s", (const char *)out.data);
+		gnutls_free(out.data);
+	} else
+		cat(buf, sizeof(buf), &n, "status 0x%x", status);
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '.'))
+		buf[--n] = '\0';
+	certs = gnutls_certificate_get_peers(c->tls, &ncert);
+	if (certs != NULL && ncert > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &certs[0],
+		    GNUTLS_X509_FMT_DER) >= 0)
+			cert_advice(crt, status, expected, a, buf,
+			    sizeof(buf), &n);
+		gnutls_x509_crt_deinit(crt);
+	}
+	return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
+	    "accepted: %s", c->peer, buf);
 }
 
 /* Copy a DN; a long one is cut visibly with "...", never silently. */
@@ -153,8 +301,9 @@ tls_check_pins(const struct conn *c, const char *pins, struct err *e)
 			return 0;
 		p = end;
 	}
-	return err_set(e, EX_UNAVAILABLE, "certificate pin mismatch (got %s)",
-	    got);
+	return err_set(e, EX_UNAVAILABLE, "certificate key of %s does not "
+	    "match tls_pin: it is %s (if the relay changed its key on "
+	    "purpose, put that in tls_pin)", c->peer, got);
 }
 
 /* After the handshake: version floor, certificate data, pins. */

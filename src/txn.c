@@ -7,7 +7,11 @@
  * §3.1: DATA is the last command of the group). Without it, one command
  * per round trip, and DATA is only sent when the recipients allow.
  * The body follows in full blocks, dot-stuffed by msg_emit; with `last`
- * QUIT leaves in the same write as the end of data.
+ * and PIPELINING, QUIT leaves in the same write as the end of data
+ * (RFC 2920 §3.1 allows QUIT after it in a group). Without PIPELINING
+ * QUIT waits for the end-of-data reply like every other command: a
+ * strict server (OpenSMTPD) answers an early QUIT with 500 and discards
+ * the message.
  *
  * When the relay offers CHUNKING (RFC 3030) the transaction goes through
  * bdat.c instead: BDAT ... LAST, no 354 to wait for.
@@ -34,7 +38,7 @@ txn_keep_reply(struct relay_reply *out, const struct reply *r)
 {
 	out->code = r->code;
 	memcpy(out->enh, r->enh, sizeof(out->enh));
-	memcpy(out->text, r->last, sizeof(out->text));
+	reply_join(r, out->text, sizeof(out->text));
 }
 
 /* Abandon the connection (state unknown or mid-DATA). */
@@ -45,6 +49,23 @@ txn_drop(struct relay_session *s)
 	s->open = 0;
 	s->auth_pending = 0;
 	return -1;
+}
+
+/*
+ * After the end-of-data reply of the last transaction: QUIT unless it
+ * left with the end of data (sent), its 221 (no matter what it says),
+ * close.
+ */
+void
+txn_quit(struct relay_session *s, int sent)
+{
+	struct reply r;
+	struct err qe;
+
+	err_clear(&qe);
+	if (sent || (smtp_quit(s, &qe) == 0 && smtp_flush(s, &qe) == 0))
+		(void)smtp_read(s, &r, 0, &qe);
+	txn_drop(s);
 }
 
 /* A read or write failed: the session is unusable. */
@@ -289,8 +310,7 @@ body(struct relay_session *s, struct msg *m, struct relay_rcpt *rcpt,
     size_t n, int last, struct err *e)
 {
 	struct reply r;
-	struct err qe;
-	int ok;
+	int ok, quit = last && s->caps.pipelining;
 
 	s->stage = STAGE_DATA;
 	if (msg_emit(m, MSG_EMIT_DOTSTUFF, body_write, &s->conn, e) == -1) {
@@ -299,7 +319,7 @@ body(struct relay_session *s, struct msg *m, struct relay_rcpt *rcpt,
 		return txn_drop(s);
 	}
 	if (smtp_write_line(s, ".", 1, 0, e) == -1 ||
-	    (last && smtp_quit(s, e) == -1) || smtp_flush(s, e) == -1)
+	    (quit && smtp_quit(s, e) == -1) || smtp_flush(s, e) == -1)
 		return txn_lost(s, STAGE_DATA, "sending the message", e);
 	if (smtp_read(s, &r, 0, e) == -1)
 		return txn_lost(s, STAGE_EOD, "end of data (the message may "
@@ -308,11 +328,8 @@ body(struct relay_session *s, struct msg *m, struct relay_rcpt *rcpt,
 	s->transactions++;
 	if ((ok = r.code / 100 == 2) == 0)
 		smtp_refused(s, STAGE_EOD, "message", &r, e);
-	if (last) {
-		err_clear(&qe);
-		(void)smtp_read(s, &r, 0, &qe);	/* QUIT's 221: no matter */
-		txn_drop(s);
-	}
+	if (last)
+		txn_quit(s, quit);
 	return ok ? 0 : -1;
 }
 

@@ -14,6 +14,9 @@
 void	 txn_keep_reply(struct relay_reply *, const struct reply *);
 /* Close without QUIT (state unknown or mid-data); returns -1. */
 int	 txn_drop(struct relay_session *);
+/* The last transaction is answered: QUIT (unless sent already with the
+ * end of data), its reply, close. */
+void	 txn_quit(struct relay_session *, int sent);
 /* A read or write failed: prefix e with what, record the stage, drop. */
 int	 txn_lost(struct relay_session *, enum stage, const char *what,
 	    struct err *);

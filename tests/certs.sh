@@ -8,11 +8,13 @@
 #   self.pem self-key.pem        self-signed for localhost/127.0.0.1/::1
 #   unknown.pem unknown-key.pem  for localhost, signed by an unknown CA
 #   client.pem client-key.pem    a client certificate signed by the CA
+#   clientauth.pem clientauth-key.pem  the server's names, signed by the
+#                                CA, but Extended Key Usage clientAuth only
 set -eu
 dir=${1:?usage: certs.sh DIR}
 mkdir -p "$dir"
 cd "$dir"
-[ -f .done ] && exit 0
+[ -f .done ] && [ -f clientauth.pem ] && exit 0
 
 key() { certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
     --outfile "$1" 2>/dev/null; }
@@ -55,6 +57,7 @@ leaf other ca 'dns_name = "mail.example.org"' tls_www_server \
     "expiration_days = 30"
 leaf unknown unknownca "$server_names" tls_www_server "expiration_days = 30"
 leaf client ca tls_www_client "expiration_days = 30"
+leaf clientauth ca "$server_names" tls_www_client "expiration_days = 30"
 key self-key.pem
 tmpl self.tmpl localhost "$server_names" tls_www_server \
     "expiration_days = 30"

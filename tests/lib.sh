@@ -181,6 +181,7 @@ send() {
 	RC=$?
 	t1=$(date +%s%N)
 	ELAPSED_MS=$(((t1 - t0) / 1000000))
+	SEND_END_NS=$t1
 	# Let the relay finish writing what it received.
 	relay_settle
 }
@@ -280,7 +281,36 @@ expect_no_connect() {
 	return 0
 }
 
-# Returned within N seconds (plus slack under valgrind).
+# tr_t RE [first|last]: the t= (ms since the relay started) of the first
+# or last transcript event matching RE; empty when there is none.
+tr_t() {
+	local sel=1
+	[ "${2:-first}" = last ] && sel='$'
+	grep -aE "$1" "$T/transcript" 2>/dev/null | sed -n "${sel}p" |
+	    sed -n 's/.* t=\([0-9][0-9]*\)$/\1/p'
+}
+
+# expect_waited FROM_RE TO_RE MIN_MS MAX_MS: the relay saw between its
+# first FROM event and its last TO event (timestamps of the test relay,
+# so neither valgrind's start-up nor a TLS handshake on a busy machine
+# counts) at least MIN_MS and at most MAX_MS. This bounds the interval a
+# deadline governs; a missing deadline shows as no TO event (the relay's
+# lifetime ended first) or a far longer wait.
+expect_waited() {
+	local a b
+	a=$(tr_t "$1" first)
+	b=$(tr_t "$2" last)
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		fail "relay saw no /$1/ ... /$2/ (a deadline that never fired?)"
+		return
+	fi
+	[ $((b - a)) -ge "$3" ] && [ $((b - a)) -le "$4" ] ||
+	    fail "relay waited $((b - a)) ms from /$1/ to /$2/, want $3..$4 ms"
+}
+
+# Returned within N seconds (plus slack under valgrind): only for what
+# no deadline governs and with a margin far above valgrind's start-up
+# (the deadline a bug would wait out should be far longer than N).
 expect_fast() {
 	[ "$ELAPSED_MS" -lt $((($1 + SLACK) * 1000)) ] ||
 	    fail "took ${ELAPSED_MS} ms, want < $1 s"

@@ -4,7 +4,8 @@
  * is dropped, as conn_readline does) and fed to reply_feed(); a new
  * reply starts after each complete reply or error. Checks the parser's
  * invariants: it never accepts a line over the cap, never more lines
- * than BOUNDS_REPLY_LINES, codes stay in 200..599.
+ * than BOUNDS_REPLY_LINES, codes stay in 200..599, and reply_join()
+ * of a complete reply stays within its buffer, NUL-terminated.
  *
  * Build and run (from the top of the tree, after `make`):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
@@ -22,11 +23,28 @@
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* A small and a full-size buffer: the cut is marked, never overrun. */
+static void
+check_join(const struct reply *r)
+{
+	char small[24], big[BOUNDS_ERRMSG];
+
+	memset(small, 'x', sizeof(small));
+	reply_join(r, small, sizeof(small));
+	reply_join(r, big, sizeof(big));
+	if (memchr(small, '\0', sizeof(small)) == NULL ||
+	    memchr(big, '\0', sizeof(big)) == NULL ||
+	    strncmp(small, big, 3) != 0)
+		abort();
+}
+
 static void
 check(const struct reply *r, int rc)
 {
 	if (rc == -1)
 		return;
+	if (rc == 1)
+		check_join(r);
 	if (r->code < 200 || r->code > 599 || r->nlines < 1 ||
 	    r->nlines > BOUNDS_REPLY_LINES ||
 	    strlen(r->last) > BOUNDS_REPLY_LINE - 2 ||

@@ -132,6 +132,11 @@ data_receive(struct conn *c)
 			return -1;
 		}
 	}
+	/* Without PIPELINING nothing may follow "." before its reply. */
+	if (server_sync_broken(c, "end of data")) {
+		msg_abort(c);
+		return -1;
+	}
 	msg_close(c);
 	return 0;
 }
@@ -165,6 +170,11 @@ data_bdat(struct conn *c, const char *args, int accept)
 		memmove(c->rbuf, c->rbuf + take, c->rlen - take);
 		c->rlen -= take;
 		n -= (long long)take;
+	}
+	if (server_sync_broken(c, "BDAT chunk")) {
+		if (out != NULL)
+			msg_abort(c);
+		return -1;
 	}
 	if (!accept)
 		return server_reply(c, NULL, "554 5.5.1 No valid recipients");

@@ -7,6 +7,11 @@
  * N bytes tls|plain" followed by its lines as "C: " (a fragment without
  * its line end as "C~ "), so a test can see which commands a client wrote
  * together (RFC 2920 pipelining) and whether anything crossed in the clear.
+ * The events a timing test measures between (a connection accepted, a
+ * stall or drip begun, the client gone, a handshake failed) end in
+ * " t=MS", milliseconds since the relay started (monotonic clock), so a
+ * test bounds the interval a deadline governs, not the client's whole
+ * run (start-up under valgrind, TLS on a loaded machine).
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,7 +22,7 @@
 #include <sys/socket.h>
 #include "relay.h"
 
-static long long lifetime_end;
+static long long lifetime_end, start;
 
 long long
 now_ms(void)
@@ -31,7 +36,14 @@ now_ms(void)
 void
 deadline_set(int seconds)
 {
-	lifetime_end = now_ms() + (long long)seconds * 1000;
+	start = now_ms();
+	lifetime_end = start + (long long)seconds * 1000;
+}
+
+long long
+io_t(void)
+{
+	return now_ms() - start;
 }
 
 long long
@@ -122,8 +134,8 @@ io_read(struct conn *c)
 	    (c->tls != NULL && (n == GNUTLS_E_AGAIN ||
 	    n == GNUTLS_E_INTERRUPTED)));
 	if (n <= 0) {
-		fprintf(c->log, "--- %s\n", n == 0 ? "client closed" :
-		    "read error");
+		fprintf(c->log, "--- %s t=%lld\n", n == 0 ? "client closed" :
+		    "read error", io_t());
 		fflush(c->log);
 		c->closed = 1;
 		return n == 0 ? 0 : -1;
@@ -207,6 +219,31 @@ tls_setup(struct conn *c)
 	return 0;
 }
 
+/*
+ * "tls-intolerant": an old server that knows no TLS above 1.1 and closes
+ * without an alert on a ClientHello whose client_version (RFC 5246
+ * §7.4.1.2: octets 9-10 of the first record) is higher. Peeked, so a
+ * ClientHello it accepts still goes to the handshake. 1: closed.
+ */
+static int
+version_intolerant(struct conn *c)
+{
+	unsigned char	 b[11];
+	ssize_t		 n;
+
+	if (!c->sc->tls_intolerant || !wait_readable(c))
+		return 0;
+	n = recv(c->fd, b, sizeof(b), MSG_PEEK | MSG_WAITALL);
+	if (n < (ssize_t)sizeof(b) || b[0] != 0x16 ||
+	    ((b[9] << 8) | b[10]) <= 0x0302)
+		return 0;
+	fprintf(c->log, "--- version-intolerant: closing on a ClientHello "
+	    "for 0x%02x%02x t=%lld\n", b[9], b[10], io_t());
+	fflush(c->log);
+	c->closed = 1;
+	return 1;
+}
+
 int
 io_tls_start(struct conn *c)
 {
@@ -214,6 +251,8 @@ io_tls_start(struct conn *c)
 	int		 r;
 	char		*desc;
 
+	if (version_intolerant(c))
+		return -1;
 	if (tls_setup(c) == -1) {
 		fprintf(c->log, "--- tls setup failed\n");
 		return -1;
@@ -225,8 +264,8 @@ io_tls_start(struct conn *c)
 	if (r < 0) {
 		/* Like a real server: tell the client why (RFC 8446 §6.2). */
 		gnutls_alert_send_appropriate(c->tls, r);
-		fprintf(c->log, "--- tls handshake failed: %s\n",
-		    gnutls_strerror(r));
+		fprintf(c->log, "--- tls handshake failed: %s t=%lld\n",
+		    gnutls_strerror(r), io_t());
 		fflush(c->log);
 		c->closed = 1;
 		return -1;

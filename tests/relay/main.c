@@ -188,7 +188,7 @@ main(int argc, char **argv)
 		if (now_ms() >= deadline_ms() ||
 		    (c.fd = accept_one(lfd)) == -1)
 			break;
-		fprintf(log, "=== connection %d\n", i);
+		fprintf(log, "=== connection %d t=%lld\n", i, io_t());
 		fflush(log);
 		server_run(&c);
 		io_close(&c);

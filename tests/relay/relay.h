@@ -50,6 +50,10 @@ struct script {
 	int		 ncaps_del;
 	int		 auth_before_tls;	/* offer AUTH on plaintext too */
 	int		 auth_optional;		/* MAIL without AUTH is fine */
+	int		 tls_intolerant;	/* close on a ClientHello
+						 * above TLS 1.1 */
+	int		 lax_sync;		/* take early commands even
+						 * without PIPELINING */
 };
 
 struct options {
@@ -79,6 +83,7 @@ struct conn {
 	gnutls_priority_t	 prio;
 	int			 nmsg;		/* messages received so far */
 	int			 authed;	/* AUTH succeeded */
+	int			 pipelining;	/* offered in the last EHLO */
 };
 
 /* script.c */
@@ -92,6 +97,7 @@ int	 script_unescape(const char *in, char **out);
 long long now_ms(void);
 long long deadline_ms(void);	/* end of the relay's lifetime */
 void	 deadline_set(int seconds);
+long long io_t(void);		/* ms since the relay started, for " t=" */
 int	 io_read(struct conn *);		/* append to rbuf; 0 EOF, -1 err */
 int	 io_write(struct conn *, const char *, size_t);
 void	 io_log_server(struct conn *, const char *, size_t);
@@ -114,5 +120,8 @@ int	 server_run(struct conn *);
 /* Reads one CRLF line into line (without CRLF); 1 got, 0 EOF/closed. */
 int	 server_getline(struct conn *, char *line, size_t cap);
 int	 server_reply(struct conn *, const char *stage, const char *dflt);
+/* Without PIPELINING: 1 when the client sent more before our reply (the
+ * 500 is sent and the connection dropped), else 0. */
+int	 server_sync_broken(struct conn *, const char *what);
 
 #endif

@@ -8,6 +8,10 @@
  *	nocap KEYWORD		do not offer a default keyword
  *	auth-before-tls		offer AUTH before STARTTLS too (a bad server)
  *	auth-optional		take MAIL without AUTH (else 530 when -u is set)
+ *	tls-intolerant		close, without an alert, on a ClientHello
+ *				above TLS 1.1 (a version-intolerant server)
+ *	lax-sync		without PIPELINING, take commands sent before
+ *				their turn (else 500 and drop, as OpenSMTPD)
  *
  * STAGE is greeting, ehlo, helo, starttls, auth, mail, rcpt, rcpt:N (the
  * N-th RCPT, 1-based), rcpt:<addr>, data, eod (end of data), bdat, rset,
@@ -153,6 +157,14 @@ parse_line(struct script *sc, char *p)
 		return (sc->caps_del[sc->ncaps_del++] = strdup(p)) ? 0 : -1;
 	if (strcmp(w, "auth-optional") == 0) {
 		sc->auth_optional = 1;
+		return 0;
+	}
+	if (strcmp(w, "tls-intolerant") == 0) {
+		sc->tls_intolerant = 1;
+		return 0;
+	}
+	if (strcmp(w, "lax-sync") == 0) {
+		sc->lax_sync = 1;
 		return 0;
 	}
 	if (strcmp(w, "auth-before-tls") == 0) {

@@ -6,6 +6,13 @@
  * Extensions: EHLO keywords (RFC 1869), PIPELINING (RFC 2920, answered
  * in order as commands are read), STARTTLS (RFC 3207), AUTH (RFC 4954),
  * CHUNKING (RFC 3030) when scripted with "cap CHUNKING".
+ *
+ * Without PIPELINING it is as strict as OpenSMTPD: a command (or the
+ * end of data, or a BDAT chunk) followed by more input before its reply
+ * was sent is answered "500 5.5.1 Invalid command: Pipelining not
+ * supported" and the connection is dropped with the transaction (RFC
+ * 2920 §3.1: a client waits for each reply unless PIPELINING is
+ * offered). "lax-sync" in the script turns that off.
  */
 #include <ctype.h>
 #include <poll.h>
@@ -23,6 +30,9 @@ code_of(const char *text)
 		return 0;
 	return (int)strtol(text, NULL, 10);
 }
+
+/* How long a command's reply waits for input that must not come yet. */
+#define SYNC_WAIT_MS	30
 
 struct session {
 	int	 rcpt_index;	/* RCPTs seen in this transaction */
@@ -66,7 +76,7 @@ send_text(struct conn *c, const char *s, size_t len)
 static void
 stall(struct conn *c)
 {
-	fprintf(c->log, "--- stalling\n");
+	fprintf(c->log, "--- stalling t=%lld\n", io_t());
 	fflush(c->log);
 	while (io_read(c) == 1)
 		c->rlen = 0;
@@ -79,7 +89,7 @@ drip(struct conn *c, const char *s)
 {
 	struct pollfd	 p = { .fd = c->fd, .events = POLLIN };
 
-	fprintf(c->log, "--- dripping\n");
+	fprintf(c->log, "--- dripping t=%lld\n", io_t());
 	io_log_server(c, s, strlen(s));
 	for (; *s != '\0' && !c->closed; s++) {
 		if (io_write(c, s, 1) == -1 || now_ms() > deadline_ms())
@@ -157,6 +167,29 @@ server_reply(struct conn *c, const char *stage, const char *dflt)
 	    dflt);
 }
 
+int
+server_sync_broken(struct conn *c, const char *what)
+{
+	struct pollfd	 p = { .fd = c->fd, .events = POLLIN };
+
+	if (c->pipelining || c->sc->lax_sync || c->closed)
+		return 0;
+	if (c->rlen == 0 && (c->tls == NULL ||
+	    gnutls_record_check_pending(c->tls) == 0)) {
+		if (poll(&p, 1, SYNC_WAIT_MS) <= 0 || io_read(c) != 1 ||
+		    c->rlen == 0)
+			return 0;
+	}
+	fprintf(c->log, "--- pipelining violation after %s: %zu bytes "
+	    "before the reply\n", what, c->rlen);
+	server_reply(c, NULL, "500 5.5.1 Invalid command: Pipelining not "
+	    "supported");
+	fprintf(c->log, "--- dropping connection\n");
+	fflush(c->log);
+	c->closed = 1;
+	return 1;
+}
+
 static void
 add_cap(char *buf, size_t cap, const char *kw, int last)
 {
@@ -168,6 +201,7 @@ add_cap(char *buf, size_t cap, const char *kw, int last)
 static int
 do_ehlo(struct conn *c)
 {
+	const struct directive *d;
 	const char	*caps[TR_CAPS + 8];
 	char		 buf[TR_TEXT] = "250-testrelay greets you\r\n";
 	const char	*defaults[] = { "PIPELINING", "SIZE 52428800",
@@ -186,6 +220,14 @@ do_ehlo(struct conn *c)
 	}
 	for (i = 0; i < c->sc->ncaps_add; i++)
 		caps[n++] = c->sc->caps_add[i];
+	c->pipelining = 0;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(caps[i], "PIPELINING") == 0)
+			c->pipelining = 1;
+	/* A scripted EHLO reply offers what its text says. */
+	if ((d = script_find(c->sc, c->num, "ehlo")) != NULL &&
+	    d->text != NULL)
+		c->pipelining = strcasestr(d->text, "PIPELINING") != NULL;
 	if (n == 0)
 		memcpy(buf, "250 testrelay greets you\r\n", 27);
 	for (i = 0; i < n; i++)
@@ -267,11 +309,14 @@ dispatch(struct conn *c, struct session *s, char *line)
 	arg = arg ? arg + 1 : line + strlen(line);
 	if (strncasecmp(line, "EHLO ", 5) == 0)
 		return do_ehlo(c);
-	if (strncasecmp(line, "HELO ", 5) == 0)
+	if (strncasecmp(line, "HELO ", 5) == 0) {
+		c->pipelining = 0;
 		return server_reply(c, "helo", "250 testrelay");
+	}
 	if (strcasecmp(line, "STARTTLS") == 0) {
 		memset(s, 0, sizeof(*s));
 		c->authed = 0;
+		c->pipelining = 0;
 		return do_starttls(c);
 	}
 	if (strncasecmp(line, "AUTH ", 5) == 0) {
@@ -320,14 +365,24 @@ int
 server_run(struct conn *c)
 {
 	struct session	 s;
-	char		 line[TR_LINE];
+	char		 line[TR_LINE], verb[16];
 
 	memset(&s, 0, sizeof(s));
 	if (c->opt->mode == MODE_IMPLICIT && io_tls_start(c) == -1)
 		return -1;
 	if (server_reply(c, "greeting", "220 testrelay ESMTP ready") == -1)
 		return -1;
-	while (!c->closed && server_getline(c, line, sizeof(line)) == 1)
+	while (!c->closed && server_getline(c, line, sizeof(line)) == 1) {
+		/* BDAT's octets follow its line; STARTTLS has its own
+		 * check (plaintext after it is an injection). */
+		/* The verb only: the line may hold credentials. */
+		snprintf(verb, sizeof(verb), "%.*s", (int)strcspn(line, " "),
+		    line);
+		if (strcasecmp(verb, "BDAT") != 0 &&
+		    strcasecmp(verb, "STARTTLS") != 0 &&
+		    server_sync_broken(c, verb))
+			break;
 		dispatch(c, &s, line);
+	}
 	return 0;
 }

@@ -153,6 +153,24 @@ protocol_case "garbage greeting" "greeting garbage"
 protocol_case "over-long reply line" "ehlo oversize"
 protocol_case "too many reply lines" "ehlo toomany"
 
+# A 5xx to the end of data that names a protocol error (5.5.x, or 50z
+# without an enhanced code) is no verdict on the content: 76, not 65,
+# and (permanent) not queued.
+eod_protocol_case() {	# reply
+	t_begin "76 EX_PROTOCOL: '$1' to the end of data, not queued"
+	echo "eod $1" | script
+	relay_start implicit
+	conf queue=on-failure
+	send rcpt@example.com
+	expect_rc 76
+	expect_err 'protocol error'
+	expect_err "${1:0:3}"
+	[ -z "$(ls "$T/queue/msg" 2>/dev/null)" ] || fail "the message was queued"
+	t_end
+}
+eod_protocol_case "500 5.5.1 Invalid command: Pipelining not supported"
+eod_protocol_case "503 bad sequence of commands"
+
 # 77: the relay checks the password for real (PLAIN) and says 535.
 t_begin "77 EX_NOPERM: wrong password gets 535"
 relay_start implicit
@@ -161,6 +179,29 @@ send rcpt@example.com
 expect_rc 77
 expect_tr '^--- auth failed'
 expect_no_mail_after_auth
+t_end
+
+# A multi-line refusal says why on its first lines (as Gmail's 535):
+# every line reaches the error and the log line.
+t_begin "77 EX_NOPERM: every line of a multi-line 535 in the error and the log"
+echo 'auth 535-5.7.8 Username and Password not accepted. Learn more at\r\n535 5.7.8 https://support.example/?p=BadCredentials' | script
+relay_start implicit
+conf log="file:$T/log"
+send rcpt@example.com
+expect_rc 77
+expect_err 'Username and Password not accepted\. Learn more at https://support\.example/\?p=BadCredentials'
+grep -q 'Username and Password not accepted' "$T/log" 2>/dev/null ||
+    fail "the log line lacks the first line: $(cat "$T/log" 2>&1)"
+expect_no_mail_after_auth
+t_end
+
+t_begin "67 EX_NOUSER: every line of a multi-line 550 to RCPT"
+echo 'rcpt 550-5.1.1 The email account that you tried to reach does not exist.\r\n550 5.1.1 Please check the address.' | script
+relay_start implicit
+send a@example.com
+expect_rc 67
+expect_err 'does not exist\. Please check the address'
+expect_no_msg
 t_end
 
 # 78: configuration errors, reported with file:line.

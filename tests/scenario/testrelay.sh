@@ -122,6 +122,64 @@ exec 3<&- 3>&-
 [ "$rc" = 2 ] || fail "relay exit $rc, want 2"
 t_end
 
+# Without PIPELINING the relay is as strict as OpenSMTPD: a command sent
+# before the previous reply gets 500 5.5.1 and the connection is dropped,
+# with the message; one command per round trip is served normally.
+t_begin "without PIPELINING: QUIT pipelined with the end of data -> 500, no message"
+script <<-'EOS'
+	nocap PIPELINING
+	auth-optional
+EOS
+relay_start plain
+open_client
+say "EHLO client.example"; reply; want 250
+say "MAIL FROM:<a@example.com>"; reply; want 250
+say "RCPT TO:<b@example.com>"; reply; want 250
+say DATA; reply; want 354
+printf 'Subject: t\r\n\r\nbody\r\n.\r\nQUIT\r\n' >"$T/eod"
+cat "$T/eod" >&3		# one write
+reply; want 500
+close_client
+expect_tr '^--- pipelining violation after end of data'
+expect_no_msg
+t_end
+
+t_begin "without PIPELINING: MAIL and RCPT in one write -> 500"
+script <<-'EOS'
+	nocap PIPELINING
+	auth-optional
+EOS
+relay_start plain
+open_client
+say "EHLO client.example"; reply; want 250
+printf 'MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n' \
+    >"$T/pipelined"
+cat "$T/pipelined" >&3
+reply; want 500
+close_client
+expect_tr '^--- pipelining violation after MAIL'
+t_end
+
+t_begin "without PIPELINING: one command per round trip is delivered"
+script <<-'EOS'
+	nocap PIPELINING
+	auth-optional
+EOS
+relay_start plain
+open_client
+say "EHLO client.example"; reply; want 250
+say "MAIL FROM:<a@example.com>"; reply; want 250
+say "RCPT TO:<b@example.com>"; reply; want 250
+say DATA; reply; want 354
+printf 'Subject: t\r\n\r\nbody\r\n.\r\n' >&3
+reply; want 250
+say QUIT; reply; want 221
+close_client
+printf 'Subject: t\r\n\r\nbody\r\n' >"$T/want"
+expect_msg "$T/want"
+expect_no_tr 'pipelining violation'
+t_end
+
 t_begin "IPv6 loopback listener"
 script <<-'EOS'
 	auth-optional

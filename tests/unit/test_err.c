@@ -38,6 +38,13 @@ static const struct {
 	{ STAGE_EOD, 452, "4.3.1", EX_TEMPFAIL },
 	{ STAGE_EOD, 552, "5.3.4", EX_DATAERR },
 	{ STAGE_EOD, 554, "5.6.0", EX_DATAERR },
+	{ STAGE_EOD, 554, "", EX_DATAERR },
+	/* a protocol error, not the content: the relay's failure */
+	{ STAGE_EOD, 500, "5.5.1", EX_PROTOCOL },
+	{ STAGE_EOD, 503, "", EX_PROTOCOL },
+	{ STAGE_EOD, 501, "", EX_PROTOCOL },
+	{ STAGE_EOD, 554, "5.5.0", EX_PROTOCOL },
+	{ STAGE_EOD, 500, "5.6.0", EX_DATAERR },
 	{ STAGE_EOD, 535, "5.7.8", EX_NOPERM },
 	{ STAGE_MAIL, 600, NULL, EX_PROTOCOL },
 	{ STAGE_MAIL, 199, NULL, EX_PROTOCOL },

@@ -206,6 +206,41 @@ START_TEST(test_quote)
 }
 END_TEST
 
+/* reply_join: every line's text, the enhanced code said once. */
+static const struct {
+	const char	*lines;
+	size_t		 cap;
+	const char	*want;
+} join_cases[] = {
+	{ "250 OK", 64, "250 OK" },
+	{ "535-5.7.8 Username and Password not accepted. Learn more at\n"
+	  "535 5.7.8  https://support.example/?p=BadCredentials", 200,
+	  "535 5.7.8 Username and Password not accepted. Learn more at "
+	  "https://support.example/?p=BadCredentials" },
+	{ "550-first\n550-\n550 third", 64, "550 first third" },
+	{ "554-5.7.1 one\n554 5.7.1", 64, "554 5.7.1 one" },
+	{ "250", 64, "250" },
+	{ "550-aaaaaaaaaa\n550 bbbbbbbbbb", 16, "550 aaaaaaaa..." },
+};
+
+START_TEST(test_join)
+{
+	struct reply r;
+	struct err e;
+	char buf[512], out[256];
+	char *line, *save = NULL;
+
+	reply_init(&r);
+	snprintf(buf, sizeof(buf), "%s", join_cases[_i].lines);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		reply_feed(&r, line, strlen(line), &e);
+	ck_assert_int_eq(r.done, 1);
+	reply_join(&r, out, join_cases[_i].cap);
+	ck_assert_str_eq(out, join_cases[_i].want);
+}
+END_TEST
+
 START_TEST(test_feed_after_done)
 {
 	static struct reply r;
@@ -229,6 +264,7 @@ suite(void)
 	tcase_add_loop_test(tc, test_line_count, 0, NELEM(count_cases));
 	tcase_add_loop_test(tc, test_enhanced, 0, NELEM(enh_cases));
 	tcase_add_loop_test(tc, test_quote, 0, NELEM(quote_cases));
+	tcase_add_loop_test(tc, test_join, 0, NELEM(join_cases));
 	tcase_add_test(tc, test_feed_after_done);
 	suite_add_tcase(s, tc);
 	return s;
