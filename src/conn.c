@@ -33,36 +33,6 @@
 #include "conn.h"
 #include "tls.h"
 
-int
-conn_wait(int fd, short events, long long deadline_ms)
-{
-	struct pollfd pfd;
-	long long left;
-	int rc;
-
-	for (;;) {
-		if ((left = deadline_ms - conn_now_ms()) <= 0)
-			return 0;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == -1 && errno != EINTR)
-			return -1;
-	}
-}
-
-void
-conn_secs(char *buf, size_t len, int ms)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, len, "%d s", ms / 1000);
-	else
-		snprintf(buf, len, "%.1f s", ms / 1000.0);
-}
-
 void
 conn_attach(struct conn *c, int fd, int timeout_ms, FILE *trace)
 {

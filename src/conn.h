@@ -1,7 +1,8 @@
 /*
  * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
  * deadline on every operation (relaymail(8)). Implemented by net.c
- * (connect), tls.c (GnuTLS) and conn.c (buffered I/O).
+ * (connect), tls.c (GnuTLS) and conn.c (buffered I/O); the clock and
+ * the waiting are deadline.c's.
  *
  * Writes are buffered and leave in as few write()/gnutls_record_send()
  * calls as possible: conn_write() only flushes when the buffer holds a full
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include "bounds.h"
 #include "conf.h"
+#include "deadline.h"	/* conn_now_ms(), the clock of every deadline */
 #include "err.h"
 
 struct conn_tlsinfo {
@@ -47,9 +49,6 @@ struct conn {
 	struct conn_tlsinfo tlsinfo;		/* filled after handshake */
 	int		 live;			/* fd is ours to close */
 };
-
-/* Monotonic milliseconds, for deadlines. */
-long long conn_now_ms(void);
 
 /*
  * Resolve host and connect to its addresses with a deadline per attempt
