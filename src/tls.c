@@ -255,13 +255,6 @@ tls_plaintext(const struct tls_link *l)
 	return 1;
 }
 
-int
-tls_too_old(const struct conn *c, const struct account *a, struct err *e)
-{
-	return err_set(e, EX_UNAVAILABLE, "relay offers only TLS < 1.%d (%s)",
-	    a->tls_min_version == 13 ? 3 : 2, c->peer);
-}
-
 /* Map a failed handshake to an exit code and a message with the fix. */
 static int
 tls_failed(struct conn *c, const struct account *a, int starttls, int rc,

@@ -26,6 +26,13 @@
 #include "tls_int.h"
 
 int
+tls_too_old(const struct conn *c, const struct account *a, struct err *e)
+{
+	return err_set(e, EX_UNAVAILABLE, "relay offers only TLS < 1.%d (%s)",
+	    a->tls_min_version == 13 ? 3 : 2, c->peer);
+}
+
+int
 tls_verify_failed(struct conn *c, struct err *e)
 {
 	gnutls_datum_t out;
