@@ -1,7 +1,7 @@
 /*
  * conn.c - buffered I/O on the relay connection, over plain TCP or TLS
- * (conn_attach, conn_write, conn_flush, conn_readline, conn_pending,
- * conn_close; relaymail(8)).
+ * (conn_attach, conn_write, conn_flush, conn_readline, conn_close;
+ * relaymail(8)). conn_pending() is inline in conn.h.
  *
  * Writes collect in one BOUNDS_IO_BLOCK buffer and leave only when it is
  * full or on conn_flush(), so a PIPELINING group (RFC 2920 §3.1) goes out
@@ -180,12 +180,6 @@ conn_readline(struct conn *c, char *line, size_t cap, size_t *len,
 	if (c->rpos == c->rlen)
 		c->rpos = c->rlen = 0;
 	return 0;
-}
-
-size_t
-conn_pending(const struct conn *c)
-{
-	return c->rlen - c->rpos;
 }
 
 int

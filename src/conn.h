@@ -91,8 +91,14 @@ int	 conn_flush(struct conn *, struct err *);
  */
 int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
 	    long long deadline_ms, struct err *);
-/* Bytes received and not yet consumed. */
-size_t	 conn_pending(const struct conn *);
+/* Bytes received and not yet consumed. Inline, so that tls.c (below
+ * conn.c, which calls its record I/O) can ask it before the handshake
+ * without calling up into conn.c. */
+static inline size_t
+conn_pending(const struct conn *c)
+{
+	return c->rlen - c->rpos;
+}
 /* Close (TLS bye without waiting), free everything, wipe the buffers.
  * Safe to call twice, after a failed conn_open(), and on a zeroed conn. */
 void	 conn_close(struct conn *);
