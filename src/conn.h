@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include "blockbuf.h"
 #include "bounds.h"
 #include "conf.h"
 #include "deadline.h"	/* conn_now_ms(), the clock of every deadline */
@@ -39,7 +40,7 @@ struct conn {
 	unsigned char	 rbuf[BOUNDS_RBUF];
 	size_t		 rpos, rlen;
 	unsigned char	 wbuf[BOUNDS_IO_BLOCK];
-	size_t		 wlen;
+	struct blockbuf	 out;			/* writes into wbuf: no copies */
 	int		 timeout_ms;		/* per operation */
 	FILE		*trace;			/* -v transcript, or NULL */
 	unsigned	 nflush;		/* flushes so far (for tests) */

@@ -343,7 +343,7 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 	if (conn_pending(c) != 0)
 		return err_set(e, EX_PROTOCOL, "relay %s sent data before the "
 		    "TLS handshake (possible command injection)", c->peer);
-	if (c->wlen != 0)
+	if (c->out.len != 0)
 		return err_set(e, EX_SOFTWARE, "unsent data before the TLS "
 		    "handshake");
 	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));
