@@ -3,8 +3,8 @@
  * public contract is conf.h).
  *
  *	conf.c		the public API: find, load, secrets, free
- *	conf_read.c	the line reader in front of libinih, sections, keys
  *	conf_check.c	after reading: [defaults] inheritance, checks
+ *	conf_read.c	the line reader in front of libinih, sections, keys
  *	conf_account.c	one account: defaults, copy, free, derived keys
  *	conf_keys.c	the key table: find, free and copy a key's value
  *	conf_value.c	parsing one value (numbers, enums, paths, ...)
