@@ -16,8 +16,8 @@
  *    is allowed, or there is a single recipient (then "some recipients
  *    only" cannot happen; RFC 3030 §2: BDAT with no valid recipient is
  *    refused and nothing is delivered).
- * Otherwise MAIL/RCPT are answered first (txn.c) and BDAT, the message
- * and QUIT follow in one write.
+ * Otherwise MAIL/RCPT are answered first (txn_common.c) and BDAT, the
+ * message and QUIT follow in one write.
  *
  * A deferred AUTH can fail while the relay still takes MAIL, RCPT and
  * BDAT (it accepts mail for that recipient without AUTH): the message

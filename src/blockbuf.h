@@ -2,7 +2,8 @@
  * blockbuf.h - output collected into fixed blocks, so that a write
  * callback sees a few large writes (whole TLS records, RFC 8446 §5.1)
  * instead of one call per line or field. Used where a message or a
- * notice is written out (msg_emit.c, notice.c).
+ * notice is written out (msg_emit.c, notice.c) and for the relay
+ * connection's output (conn.c).
  *
  * Memory: the caller owns the buffer and the struct; nothing is
  * allocated. Errors: only what the callback sets.

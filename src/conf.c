@@ -1,191 +1,21 @@
 /*
- * conf.c - the configuration file (relaymail.conf(5); the setgid rule of
- * relaymail(8)): the public API of conf.h. Finding the file, loading it
- * (reading is conf_read.c's, the checks after reading conf_check.c's), the
- * account helpers, secrets from password_file or password_command, and the
- * permission rules.
+ * conf.c - the configuration file (relaymail.conf(5)): the entry of the
+ * conf module, the public API of conf.h. Finding the file, loading it
+ * (reading is conf_read.c's, the checks after reading conf_check.c's),
+ * secrets from password_file or password_command, and freeing it all.
+ * Opening files and their permission rules are conf_file.c's, the
+ * account helpers conf_account.c's.
  *
- * The module's files and what they share are listed in conf_int.h.
- * Paths follow the XDG Base Directory specification.
+ * The module's files and what they share are listed in conf_int.h;
+ * this file calls into them and none of them calls back up.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf_int.h"
 #include "secret.h"
-
-/*
- * Whether the process holds gid as the install's group: as the group a
- * setgid binary gave it (egid != rgid), or, for the group named
- * CONF_SYSTEM_GROUP only, as its real, effective or a supplementary
- * group (a systemd unit's Group=relaymail, or an admin in the group).
- */
-static int
-conf_group_held(gid_t gid, gid_t rgid, gid_t egid)
-{
-	gid_t		 groups[BOUNDS_GROUPS];
-	struct group	*gr;
-	int		 i, n;
-
-	if (gid == egid && egid != rgid)
-		return 1;
-	if ((gr = getgrgid(gid)) == NULL ||
-	    strcmp(gr->gr_name, CONF_SYSTEM_GROUP) != 0)
-		return 0;
-	if (gid == rgid || gid == egid)
-		return 1;
-	if ((n = getgroups(BOUNDS_GROUPS, groups)) == -1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return 1;
-	return 0;
-}
-
-int
-conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
-    gid_t egid)
-{
-	if ((st->st_mode & (S_IRGRP | S_IROTH)) == 0)
-		return 1;
-	/* relaymail(8): root:relaymail 0640, read through the group. */
-	return system && st->st_uid == 0 && (st->st_mode & 0077) == 0040 &&
-	    conf_group_held(st->st_gid, rgid, egid);
-}
-
-/*
- * Open a file the config is or names: read-only, never as our terminal,
- * never blocking on a FIFO; it must be a regular file and, when it holds
- * a secret, pass the rule above. Returns the fd (st filled), or -1 with
- * why (errno kept for CONF_OPEN_ERRNO).
- */
-int
-conf_open_file(const char *path, int secret, int system, struct stat *st,
-    enum conf_open_why *why)
-{
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		*why = CONF_OPEN_ERRNO;
-		return -1;
-	}
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode))
-		*why = CONF_OPEN_NOTREG;
-	else if (secret && !conf_secret_mode_ok(st, system, getgid(),
-	    getegid()))
-		*why = CONF_OPEN_MODE;
-	else
-		return fd;
-	close(fd);
-	return -1;
-}
-
-void
-conf_account_init(struct account *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->tls = TLS_IMPLICIT;
-	a->tls_verify = 1;
-	a->tls_min_version = 12;
-	a->auth = AUTH_AUTO;
-	a->timeout = 60;
-	a->smtpd_timeout = CONF_SMTPD_TIMEOUT;
-	a->queue = QUEUE_ON_FAILURE;
-	a->queue_lifetime = CONF_LIFETIME_DEFAULT;
-	a->log = LOGTO_SYSLOG;
-}
-
-void
-conf_account_free(struct account *a)
-{
-	size_t	 i;
-
-	if (a == NULL)
-		return;
-	for (i = 0; i < NKEYS; i++)
-		conf_keys_free(a, &conf_keys_table[i]);
-}
-
-int
-conf_account_copy(struct account *dst, const struct account *src,
-    struct err *e)
-{
-	size_t	 i;
-
-	conf_account_init(dst);
-	memcpy(dst->name, src->name, sizeof(dst->name));
-	dst->file = src->file;
-	dst->line = src->line;
-	for (i = 0; i < NKEYS; i++)
-		if (conf_keys_copy(dst, src, &conf_keys_table[i], e) == -1) {
-			conf_account_free(dst);
-			return -1;
-		}
-	return 0;
-}
-
-/* $XDG_<var> when absolute (XDG Base Directory spec), else
- * $HOME/<fallback>, else the passwd entry's home. */
-int
-conf_xdg_path(char *out, size_t len, const char *var, const char *fallback,
-    const char *tail)
-{
-	const char	*x = getenv(var), *home = getenv("HOME");
-	struct passwd	*pw;
-	int		 n;
-
-	if (x != NULL && x[0] == '/')
-		n = snprintf(out, len, "%s/%s", x, tail);
-	else {
-		if (home == NULL || home[0] != '/') {
-			if ((pw = getpwuid(getuid())) == NULL ||
-			    pw->pw_dir == NULL || pw->pw_dir[0] != '/')
-				return -1;
-			home = pw->pw_dir;
-		}
-		n = snprintf(out, len, "%s/%s/%s", home, fallback, tail);
-	}
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-int
-conf_account_finish(struct account *a, int system, struct err *e)
-{
-	char	 buf[BOUNDS_PATH];
-
-	if (a->port == 0)
-		a->port = a->tls == TLS_IMPLICIT ? 465 :
-		    a->tls == TLS_STARTTLS ? 587 : 25;
-	if (a->queue_dir == NULL) {
-		if (system)
-			snprintf(buf, sizeof(buf), "/var/spool/relaymail");
-		else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
-		    ".local/state", "relaymail/queue") == -1)
-			return err_set(e, EX_CONFIG, "account %s: cannot find "
-			    "a home directory for the queue; set queue_dir",
-			    a->name);
-		if ((a->queue_dir = strdup(buf)) == NULL)
-			return err_nomem(e);
-	}
-	/* log = syslog: where the lines go when syslog is unreachable. */
-	if (a->log == LOGTO_SYSLOG) {
-		free(a->log_path);
-		a->log_path = NULL;
-		if ((size_t)snprintf(buf, sizeof(buf), "%s/log", a->queue_dir)
-		    >= sizeof(buf))
-			return err_set(e, EX_CONFIG, "account %s: queue_dir too "
-			    "long", a->name);
-		if ((a->log_path = strdup(buf)) == NULL)
-			return err_nomem(e);
-	}
-	return 0;
-}
 
 static int
 put_path(char *out, size_t outlen, const char *path, struct err *e)
@@ -313,17 +143,6 @@ conf_load(struct conf *c, const char *path, FILE *report, struct err *e)
 	if (p.nerr > 0)
 		return fail(c);
 	return 0;
-}
-
-struct account *
-conf_account(const struct conf *c, const char *name)
-{
-	int	 i;
-
-	for (i = 0; name != NULL && i < c->naccounts; i++)
-		if (strcmp(c->accounts[i].name, name) == 0)
-			return &c->accounts[i];
-	return NULL;
 }
 
 static int

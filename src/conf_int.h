@@ -2,12 +2,17 @@
  * conf_int.h - what the files of the conf module share (private; the
  * public contract is conf.h).
  *
- *	conf.c		the public API: find, load, secrets, accounts, free
- *	conf_read.c	the line reader in front of libinih, sections, keys
+ *	conf.c		the public API: find, load, secrets, free
  *	conf_check.c	after reading: [defaults] inheritance, checks
+ *	conf_read.c	the line reader in front of libinih, sections, keys
+ *	conf_account.c	one account: defaults, copy, free, derived keys
  *	conf_keys.c	the key table: find, free and copy a key's value
  *	conf_value.c	parsing one value (numbers, enums, paths, ...)
  *	conf_list.c	host names, TLS pins and comma lists
+ *	conf_file.c	opening the files, the secret permission rule,
+ *			XDG paths
+ *
+ * A file calls only files listed below it.
  *
  * One table (conf_keys_table) says for every account key its type and
  * where it is stored; parsing, [defaults] inheritance, copying and
@@ -74,7 +79,7 @@ struct parse {
 	int		 cap;
 };
 
-/* conf.c */
+/* conf_file.c */
 int	 conf_xdg_path(char *out, size_t len, const char *var,
 	    const char *fallback, const char *tail);
 /* Why conf_open_file() failed. */
@@ -100,13 +105,14 @@ int	 conf_keys_copy(struct account *dst, const struct account *src,
 	    const struct key *, struct err *);
 
 /* conf_value.c: why receives the reason for -1 (wlen bytes). */
-int	 conf_value_bad(char *why, size_t wlen, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 int	 conf_value_name(const char *v);
 int	 conf_value_set(const struct parse *, struct account *,
 	    const struct key *, const char *v, char *why, size_t wlen);
 
-/* conf_list.c */
+/* conf_list.c; conf_list_bad() writes a reason into why (len bytes) for
+ * the value parsers here and in conf_value.c, and returns -1. */
+int	 conf_list_bad(char *why, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	 conf_list_hostname(const char *v);
 int	 conf_list_split(const char *v, char **items, int max, int *n,
 	    char *why, size_t wlen);

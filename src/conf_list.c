@@ -8,12 +8,25 @@
  * be empty; a list holds at most BOUNDS_HOSTS items.
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "conf_int.h"
 #include "textline.h"
+
+int
+conf_list_bad(char *why, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* An IP literal, optionally "[...]"-bracketed, with an IPv6 zone. */
 static int
@@ -93,16 +106,16 @@ conf_list_split(const char *v, char **items, int max, int *n, char *why,
 		len = (size_t)(end - p);
 		off = textline_trim(p, &len);
 		if (len == 0)
-			return conf_value_bad(why, wlen, "empty item in list");
+			return conf_list_bad(why, wlen, "empty item in list");
 		if (*n == max)
-			return conf_value_bad(why, wlen, "more than %d items",
+			return conf_list_bad(why, wlen, "more than %d items",
 			    max);
 		if ((items[*n] = strndup(p + off, len)) == NULL)
-			return conf_value_bad(why, wlen, "out of memory");
+			return conf_list_bad(why, wlen, "out of memory");
 		(*n)++;
 		p = *end == ',' ? end + 1 : end;
 		if (*end == ',' && *p == '\0')
-			return conf_value_bad(why, wlen, "empty item in list");
+			return conf_list_bad(why, wlen, "empty item in list");
 	}
 	return 0;
 }
@@ -142,7 +155,7 @@ conf_list_hosts(struct account *a, const char *v, char *why, size_t wlen)
 			break;
 	}
 	if (i < a->nhosts) {
-		conf_value_bad(why, wlen, "'%s' is not a host name or "
+		conf_list_bad(why, wlen, "'%s' is not a host name or "
 		    "address%s", a->hosts[i], strchr(a->hosts[i], ':') !=
 		    NULL && a->hosts[i][0] != '[' ?
 		    " (set the port with port =)" : "");
@@ -165,7 +178,7 @@ conf_list_pins(char **out, const char *v, char *why, size_t wlen)
 	for (i = 0; i < n && rc == 0; i++) {
 		len = strlen(items[i]);
 		if (check_pin(items[i], len) == -1)
-			rc = conf_value_bad(why, wlen, "'%.60s' is not "
+			rc = conf_list_bad(why, wlen, "'%.60s' is not "
 			    "sha256/BASE64 of 32 bytes", items[i]);
 		else {
 			if (off > 0)
@@ -178,7 +191,7 @@ conf_list_pins(char **out, const char *v, char *why, size_t wlen)
 	if (rc == 0) {
 		buf[off] = '\0';
 		if ((*out = strdup(buf)) == NULL)
-			rc = conf_value_bad(why, wlen, "out of memory");
+			rc = conf_list_bad(why, wlen, "out of memory");
 	}
 	return rc;
 }

@@ -11,7 +11,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +20,8 @@
 
 #include "conf_int.h"
 
-int
-conf_value_bad(char *why, size_t len, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Short name within this file. */
-#define bad	conf_value_bad
+#define bad	conf_list_bad
 
 static int
 parse_bool(const char *v, int *out)

@@ -1,11 +1,12 @@
 /*
  * conn.c - buffered I/O on the relay connection, over plain TCP or TLS
- * (conn_attach, conn_write, conn_flush, conn_readline, conn_pending,
- * conn_close; relaymail(8)).
+ * (conn_attach, conn_write, conn_flush, conn_readline, conn_close;
+ * relaymail(8)). conn_pending() is inline in conn.h.
  *
- * Writes collect in one BOUNDS_IO_BLOCK buffer and leave only when it is
- * full or on conn_flush(), so a PIPELINING group (RFC 2920 §3.1) goes out
- * in one write and body data fills whole TLS records (RFC 8446 §5.1).
+ * Writes collect in one BOUNDS_IO_BLOCK buffer (a blockbuf) and leave
+ * only when it is full or on conn_flush(), so a PIPELINING group (RFC
+ * 2920 §3.1) goes out in one write and body data fills whole TLS records
+ * (RFC 8446 §5.1).
  * Sent bytes are wiped: the buffer may have carried AUTH responses.
  *
  * Reads: RFC 5321 §2.3.8 says lines end in CRLF; a bare LF or a NUL is a
@@ -32,36 +33,6 @@
 
 #include "conn.h"
 #include "tls.h"
-
-int
-conn_wait(int fd, short events, long long deadline_ms)
-{
-	struct pollfd pfd;
-	long long left;
-	int rc;
-
-	for (;;) {
-		if ((left = deadline_ms - conn_now_ms()) <= 0)
-			return 0;
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == -1 && errno != EINTR)
-			return -1;
-	}
-}
-
-void
-conn_secs(char *buf, size_t len, int ms)
-{
-	if (ms % 1000 == 0)
-		snprintf(buf, len, "%d s", ms / 1000);
-	else
-		snprintf(buf, len, "%.1f s", ms / 1000.0);
-}
 
 void
 conn_attach(struct conn *c, int fd, int timeout_ms, FILE *trace)
@@ -224,42 +195,17 @@ conn_peek(struct conn *c, long long deadline_ms, unsigned char *b,
 	return 0;
 }
 
-size_t
-conn_pending(const struct conn *c)
-{
-	return c->rlen - c->rpos;
-}
-
-int
-conn_write(struct conn *c, const void *buf, size_t len, struct err *e)
-{
-	const unsigned char *s = buf;
-	size_t n;
-
-	while (len > 0) {
-		n = sizeof(c->wbuf) - c->wlen;
-		if (n > len)
-			n = len;
-		memcpy(c->wbuf + c->wlen, s, n);
-		c->wlen += n;
-		s += n;
-		len -= n;
-		if (c->wlen == sizeof(c->wbuf) && conn_flush(c, e) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 static int
-conn_send_all(struct conn *c, struct err *e)
+conn_send_all(struct conn *c, const unsigned char *buf, size_t len,
+    struct err *e)
 {
 	long long deadline = conn_now_ms() + c->timeout_ms;
 	size_t off = 0;
 	ssize_t n;
 	short ev;
 
-	while (off < c->wlen) {
-		n = conn_io(c, NULL, c->wbuf + off, c->wlen - off, &ev, e);
+	while (off < len) {
+		n = conn_io(c, NULL, buf + off, len - off, &ev, e);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
@@ -274,20 +220,47 @@ conn_send_all(struct conn *c, struct err *e)
 	return 0;
 }
 
+/* The blockbuf_fn of c->out: one block leaves (a full wbuf, or what
+ * conn_flush() found), then it is wiped: it may have carried AUTH. */
+static int
+conn_send(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	struct conn *c = ctx;
+	int rc;
+
+	if (c->live) {
+		c->nflush++;
+		rc = conn_send_all(c, buf, len, e);
+	} else
+		rc = err_set(e, EX_SOFTWARE, "conn_flush: no connection");
+	explicit_bzero(c->wbuf, len);
+	return rc;
+}
+
+/* The output block of c, set up on first use (a conn may be all zero). */
+static struct blockbuf *
+conn_out(struct conn *c)
+{
+	if (c->out.buf == NULL)
+		blockbuf_init(&c->out, (char *)c->wbuf, sizeof(c->wbuf),
+		    conn_send, c);
+	return &c->out;
+}
+
+int
+conn_write(struct conn *c, const void *buf, size_t len, struct err *e)
+{
+	return blockbuf_put(conn_out(c), buf, len, e);
+}
+
 int
 conn_flush(struct conn *c, struct err *e)
 {
-	int rc;
-
-	if (c->wlen == 0)
+	if (c->out.len == 0)
 		return 0;
 	if (!c->live)
 		return err_set(e, EX_SOFTWARE, "conn_flush: no connection");
-	c->nflush++;
-	rc = conn_send_all(c, e);
-	explicit_bzero(c->wbuf, c->wlen);
-	c->wlen = 0;
-	return rc;
+	return blockbuf_flush(conn_out(c), e);
 }
 
 void
@@ -302,5 +275,5 @@ conn_close(struct conn *c)
 	c->live = 0;
 	explicit_bzero(c->rbuf, sizeof(c->rbuf));
 	explicit_bzero(c->wbuf, sizeof(c->wbuf));
-	c->rpos = c->rlen = c->wlen = 0;
+	c->rpos = c->rlen = c->out.len = 0;
 }

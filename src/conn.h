@@ -1,7 +1,8 @@
 /*
  * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
  * deadline on every operation (relaymail(8)). Implemented by net.c
- * (connect), tls.c (GnuTLS) and conn.c (buffered I/O).
+ * (connect), tls.c (GnuTLS) and conn.c (buffered I/O); the clock and
+ * the waiting are deadline.c's.
  *
  * Writes are buffered and leave in as few write()/gnutls_record_send()
  * calls as possible: conn_write() only flushes when the buffer holds a full
@@ -15,8 +16,10 @@
 
 #include <stdio.h>
 #include <stddef.h>
+#include "blockbuf.h"
 #include "bounds.h"
 #include "conf.h"
+#include "deadline.h"	/* conn_now_ms(), the clock of every deadline */
 #include "err.h"
 
 struct conn_tlsinfo {
@@ -40,7 +43,7 @@ struct conn {
 	unsigned char	 rbuf[BOUNDS_RBUF];
 	size_t		 rpos, rlen;
 	unsigned char	 wbuf[BOUNDS_IO_BLOCK];
-	size_t		 wlen;
+	struct blockbuf	 out;			/* writes into wbuf: no copies */
 	int		 timeout_ms;		/* per operation */
 	FILE		*trace;			/* -v transcript, or NULL */
 	unsigned	 nflush;		/* flushes so far (for tests) */
@@ -50,9 +53,6 @@ struct conn {
 	struct conn_tlsinfo tlsinfo;		/* filled after handshake */
 	int		 live;			/* fd is ours to close */
 };
-
-/* Monotonic milliseconds, for deadlines. */
-long long conn_now_ms(void);
 
 /*
  * Resolve host and connect to its addresses with a deadline per attempt
@@ -110,8 +110,14 @@ int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,
  * deadline_ms, absolute, for one to arrive). */
 int	 conn_peek(struct conn *, long long deadline_ms, unsigned char *,
 	    struct err *);
-/* Bytes received and not yet consumed. */
-size_t	 conn_pending(const struct conn *);
+/* Bytes received and not yet consumed. Inline, so that tls.c (below
+ * conn.c, which calls its record I/O) can ask it before the handshake
+ * without calling up into conn.c. */
+static inline size_t
+conn_pending(const struct conn *c)
+{
+	return c->rlen - c->rpos;
+}
 /* Close (TLS bye without waiting), free everything, wipe the buffers.
  * Safe to call twice, after a failed conn_open(), and on a zeroed conn. */
 void	 conn_close(struct conn *);

@@ -1,7 +1,7 @@
 /*
  * net.c - open a TCP connection to the relay, with a deadline on every
- * step (relaymail(8)): conn_open() and conn_now_ms(). The addresses come
- * from net_resolve.c.
+ * step (relaymail(8)): conn_open(). The addresses come from net_resolve.c,
+ * the clock from deadline.c.
  *
  * Connecting follows RFC 8305 (Happy Eyeballs v2): the address list is
  * interleaved by family, IPv6 first (§4); the next attempt starts when the
@@ -25,7 +25,7 @@
 
 #include "conn.h"
 #include "net_int.h"
-#include "tls.h"
+#include "deadline.h"
 
 #define NET_ATTEMPT_DELAY_MS	250	/* RFC 8305 §5 */
 
@@ -35,15 +35,6 @@ struct net_race {
 	long long	 until[BOUNDS_ADDRS_PER_HOST];	/* per-attempt deadline */
 	int		 n;
 };
-
-long long
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 net_fail(struct err *e, const char *host, const struct net_addr *a,

@@ -20,17 +20,6 @@
 
 #include "qfile_int.h"
 
-/* A full disk is temporary (the caller may retry, exit 75); any other
- * failure to write the queue is EX_CANTCREAT (73). */
-int
-qfile_write_err(struct err *e, int errnum, const char *what,
-    const char *path)
-{
-	return err_set(e, errnum == ENOSPC || errnum == EDQUOT ?
-	    EX_TEMPFAIL : EX_CANTCREAT, "queue: %s %s: %s", what, path,
-	    strerror(errnum));
-}
-
 /* Queue files are private, or group read/write in a group queue. */
 static mode_t
 file_mode(const char *dir)
@@ -51,37 +40,6 @@ make_id(char *id)
 		r = (unsigned int)getpid() ^ (unsigned int)clock();
 	snprintf(id, QFILE_IDLEN, "%08llX%08X",
 	    (unsigned long long)time(NULL) & 0xffffffffULL, r);
-}
-
-int
-qfile_valid_id(const char *id)
-{
-	size_t i;
-
-	for (i = 0; id[i] != '\0'; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'A' && id[i] <= 'F')))
-			return 0;
-	return i == QFILE_IDLEN - 1;
-}
-
-int
-qfile_write_all(int fd, const char *path, const void *buf, size_t len,
-    struct err *e)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return qfile_write_err(e, errno, "cannot write", path);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 struct wctx {

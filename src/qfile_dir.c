@@ -3,6 +3,9 @@
  * relaymail.conf(5), the system queue in relaymail(8)): D, D/msg and D/tmp
  * created with exact modes, paths inside it, the directory fsync that makes a
  * new or removed name durable, and the removal of what a crash left in D/tmp.
+ * Also the helpers below the rest of the module: the write error and the
+ * full write every queue file uses, and the check of a queue id (a name in
+ * D/msg).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +22,50 @@
 /* The system queue (relaymail.conf(5)) and its group (relaymail(8)). */
 #define QFILE_SYSTEM_DIR	"/var/spool/relaymail"
 #define QFILE_SYSTEM_GROUP	"relaymail"
+
+/* A full disk is temporary (the caller may retry, exit 75); any other
+ * failure to write the queue is EX_CANTCREAT (73). */
+int
+qfile_write_err(struct err *e, int errnum, const char *what,
+    const char *path)
+{
+	return err_set(e, errnum == ENOSPC || errnum == EDQUOT ?
+	    EX_TEMPFAIL : EX_CANTCREAT, "queue: %s %s: %s", what, path,
+	    strerror(errnum));
+}
+
+int
+qfile_write_all(int fd, const char *path, const void *buf, size_t len,
+    struct err *e)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return qfile_write_err(e, errno, "cannot write", path);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A queue id: QFILE_IDLEN - 1 upper-case hex digits (qfile.h), so it is
+ * also a safe name inside the directory. */
+int
+qfile_valid_id(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'A' && id[i] <= 'F')))
+			return 0;
+	return i == QFILE_IDLEN - 1;
+}
 
 int
 qfile_path(char *out, size_t len, const char *dir, const char *sub,

@@ -26,22 +26,6 @@
 #include "log.h"
 #include "queue_int.h"
 
-void
-queue_set_text(char *dst, size_t cap, const char *src)
-{
-	/* Diagnostic text only: shortened if need be, never parsed. */
-	snprintf(dst, cap, "%s", src != NULL ? src : "");
-}
-
-void
-queue_trace(const struct qrun *r, const char *id, const char *what,
-    const char *why)
-{
-	if (r->trace != NULL)
-		fprintf(r->trace, "queue: %s: %s%s%s\n", id, what,
-		    why != NULL && why[0] ? ": " : "", why != NULL ? why : "");
-}
-
 /* ------------------------------------------------------------------
  * Commit.
  */

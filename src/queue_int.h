@@ -4,12 +4,16 @@
  * qfile.h).
  *
  *	queue.c		commit; queue runs and draining
- *	queue_scan.c	finding the messages in the queue directories
+ *	queue_list.c	mailq and --queue-delete
  *	queue_deliver.c	one delivery attempt of one queued message
  *	queue_outcome.c	what an attempt leaves: recipient states, retry
  *			schedule, expiry, removal
  *	queue_notice.c	queueing the failure notice for failed recipients
- *	queue_list.c	mailq and --queue-delete
+ *	queue_scan.c	finding the messages in the queue directories
+ *	queue_text.c	diagnostic text into fields, the -v trace
+ *
+ * queue.c and queue_list.c are the entries (queue.h); a file calls
+ * only files listed below it.
  */
 #ifndef RELAYMAIL_QUEUE_INT_H
 #define RELAYMAIL_QUEUE_INT_H
@@ -46,7 +50,7 @@ struct qrun {
 	struct qlist		*list;		/* notices are appended */
 };
 
-/* queue.c: diagnostic text into a fixed field (shortened if need be,
+/* queue_text.c: diagnostic text into a fixed field (shortened if need be,
  * never parsed); a "queue: ID: what: why" line on the -v trace. */
 void	 queue_set_text(char *dst, size_t cap, const char *src);
 void	 queue_trace(const struct qrun *, const char *id, const char *what,

@@ -259,13 +259,6 @@ tls_plaintext(const struct tls_link *l)
 	return 1;
 }
 
-int
-tls_too_old(const struct conn *c, const struct account *a, struct err *e)
-{
-	return err_set(e, EX_UNAVAILABLE, "relay offers only TLS < 1.%d (%s)",
-	    a->tls_min_version == 13 ? 3 : 2, c->peer);
-}
-
 /* Map a failed handshake to an exit code and a message with the fix. */
 static int
 tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
@@ -363,7 +356,7 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 	if (conn_pending(c) != 0)
 		return err_set(e, EX_PROTOCOL, "relay %s sent data before the "
 		    "TLS handshake (possible command injection)", c->peer);
-	if (c->wlen != 0)
+	if (c->out.len != 0)
 		return err_set(e, EX_SOFTWARE, "unsent data before the TLS "
 		    "handshake");
 	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));

@@ -1,6 +1,6 @@
 /*
- * tls.h - private interface between net.c, conn.c and tls.c (not for
- * other modules: they use conn.h).
+ * tls.h - private interface between conn.c and tls.c (not for other
+ * modules: they use conn.h).
  *
  * Record I/O on a struct conn, plain or TLS, shares one convention so
  * conn.c has a single read loop and a single write loop: a call returns
@@ -15,11 +15,6 @@
 #include "conn.h"
 
 #define CONN_AGAIN	(-2)
-
-/* Wait for events on fd until deadline_ms: 1 ready, 0 timed out, -1 error. */
-int	 conn_wait(int fd, short events, long long deadline_ms);
-/* "60 s", "0.3 s": a duration in milliseconds for messages. */
-void	 conn_secs(char *buf, size_t len, int ms);
 
 ssize_t	 tls_read(struct conn *, void *, size_t, short *events, struct err *);
 ssize_t	 tls_write(struct conn *, const void *, size_t, short *events,

@@ -1,8 +1,9 @@
 /*
  * tls_int.h - what tls.c (session, handshake, record I/O) and
- * tls_verify.c (checks after the handshake, certificate data, pins)
- * share. Private to those two files; tls.h is the interface towards
- * net.c and conn.c, conn.h the one for everyone else.
+ * tls_verify.c (checks after the handshake, certificate data, pins,
+ * the version floor) share; tls.c calls tls_verify.c, never the other
+ * way. Private to those two files; tls.h is the interface towards
+ * conn.c, conn.h the one for everyone else.
  */
 #ifndef RELAYMAIL_TLS_INT_H
 #define RELAYMAIL_TLS_INT_H
@@ -11,7 +12,7 @@
 
 #include "conn.h"
 
-/* tls.c: the error for a relay that offers only a TLS version below
+/* tls_verify.c: the error for a relay that offers only a TLS version below
  * tls_min_version (RFC 8996). Returns -1. */
 int	 tls_too_old(const struct conn *, const struct account *,
 	    struct err *);

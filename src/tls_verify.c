@@ -33,6 +33,13 @@
 
 #include "tls_int.h"
 
+int
+tls_too_old(const struct conn *c, const struct account *a, struct err *e)
+{
+	return err_set(e, EX_UNAVAILABLE, "relay offers only TLS < 1.%d (%s)",
+	    a->tls_min_version == 13 ? 3 : 2, c->peer);
+}
+
 void
 tls_verify_purpose(gnutls_session_t session, const char *name,
     gnutls_typed_vdata_st *d)

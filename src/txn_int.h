@@ -1,8 +1,14 @@
 /*
- * txn_int.h - private to txn.c and bdat.c: the pieces of one mail
- * transaction (RFC 5321 §3.3) that the DATA path (txn.c) and the
- * CHUNKING path (bdat.c, RFC 3030) share. Not for other modules: the
- * public entry point is relay_send() in relay.h.
+ * txn_int.h - private to the transaction files: the pieces of one mail
+ * transaction (RFC 5321 §3.3) that the DATA path and the CHUNKING path
+ * (RFC 3030) share. Not for other modules: the public entry point is
+ * relay_send() in relay.h.
+ *
+ *	txn.c		relay_send() and the DATA path
+ *	bdat.c		the CHUNKING path
+ *	txn_common.c	what both share: MAIL, RCPT, verdicts, RSET, drop
+ *
+ * A file calls only files listed below it.
  */
 #ifndef RELAYMAIL_TXN_INT_H
 #define RELAYMAIL_TXN_INT_H
@@ -10,6 +16,7 @@
 #include "relay.h"
 #include "reply.h"
 
+/* txn_common.c */
 /* Copy a reply into the per-recipient/session form. */
 void	 txn_keep_reply(struct relay_reply *, const struct reply *);
 /* Close without QUIT (state unknown or mid-data); returns -1. */

@@ -1,6 +1,7 @@
 #!/bin/sh
-# make lint: banned functions and functions over 80 lines (the rules of
-# the README's Hacking section), then cppcheck when installed.
+# make lint: banned functions, functions over 80 lines and cycles between
+# files (the rules of the README's Hacking section), then cppcheck when
+# installed.
 cd "$(dirname "$0")/.." || exit 1
 rc=0
 banned='\b(strcpy|strcat|sprintf|strtok|atoi|alarm|system|gets|setjmp|longjmp)[[:space:]]*\('
@@ -23,6 +24,22 @@ if [ -n "$long" ]; then
 	printf '%s\n' "$long"
 	echo "lint: functions over 80 lines (see README, Hacking)"
 	rc=1
+fi
+# Files call and include only downward: no cycle in the call graph
+# between src/*.c or in the #include graph (tests/cycles.pl; it must
+# first find both kinds in its sample, tests/cycles).
+if ! command -v perl >/dev/null 2>&1; then
+	echo "lint: perl is needed for the cycle check"
+	rc=1
+else
+	out=$(perl tests/cycles.pl tests/cycles)
+	case $out in
+	*"call cycle: a.c -> b.c -> a.c"*"include cycle: x.h -> y.h -> x.h"*)
+		;;
+	*)	echo "lint: tests/cycles.pl misses the cycles of tests/cycles"
+		rc=1 ;;
+	esac
+	perl tests/cycles.pl src || rc=1
 fi
 if command -v cppcheck >/dev/null 2>&1; then
 	cppcheck -q --error-exitcode=1 --enable=warning,portability \

@@ -277,7 +277,7 @@ START_TEST(test_write_buffering)
 	ck_assert_uint_eq(c.nflush, t->before);
 	ck_assert_int_eq(conn_flush(&c, &e), 0);
 	ck_assert_uint_eq(c.nflush, t->after);
-	ck_assert_uint_eq(c.wlen, 0);
+	ck_assert_uint_eq(c.out.len, 0);
 	conn_close(&c);
 	n = read(pp[0], rep, sizeof(rep) - 1);
 	ck_assert_int_gt(n, 0);
