@@ -9,7 +9,7 @@ DESTDIR	?=
 VERSION	 = 0.1.0
 
 CC	?= cc
-PKGS	 = gnutls inih
+PKGS	 = gnutls inih libcurl json-c
 CSTD	 = -std=c11 -D_GNU_SOURCE
 WARN	 = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	   -Wno-format-truncation -Werror
@@ -34,7 +34,8 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
-	   git git-email libmailtools-perl bsd-mailx cron time
+	   git git-email libmailtools-perl bsd-mailx cron time \
+	   libcurl4-gnutls-dev libjson-c-dev python3
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid clean bench fuzz

@@ -123,6 +123,26 @@ conf_xdg_path(char *out, size_t len, const char *var, const char *fallback,
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* With OAuth2, the token cache defaults to queue_dir/oauth/NAME: the
+ * system queue is 2770 root:relaymail, so the group that reads the
+ * system config also keeps its tokens (DESIGN §7). */
+static int
+token_file_default(struct account *a, struct err *e)
+{
+	char	 buf[BOUNDS_PATH];
+	int	 n;
+
+	if (a->oauth_client_id == NULL || a->oauth_token_file != NULL)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%s/oauth/%s", a->queue_dir, a->name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return err_set(e, EX_CONFIG, "account %s: token file path too "
+		    "long; set oauth_token_file", a->name);
+	if ((a->oauth_token_file = strdup(buf)) == NULL)
+		return err_set(e, EX_OSERR, "out of memory");
+	return 0;
+}
+
 int
 conf_account_finish(struct account *a, int system, struct err *e)
 {
@@ -132,7 +152,7 @@ conf_account_finish(struct account *a, int system, struct err *e)
 		a->port = a->tls == TLS_IMPLICIT ? 465 :
 		    a->tls == TLS_STARTTLS ? 587 : 25;
 	if (a->queue_dir != NULL)
-		return 0;
+		return token_file_default(a, e);
 	if (system)
 		snprintf(buf, sizeof(buf), "/var/spool/relaymail");
 	else if (conf_xdg_path(buf, sizeof(buf), "XDG_STATE_HOME",
@@ -141,7 +161,7 @@ conf_account_finish(struct account *a, int system, struct err *e)
 		    "home directory for the queue; set queue_dir", a->name);
 	if ((a->queue_dir = strdup(buf)) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
-	return 0;
+	return token_file_default(a, e);
 }
 
 static int

@@ -17,6 +17,7 @@
 #include "hdr.h"
 #include "host.h"
 #include "log.h"
+#include "oauth.h"
 #include "priv.h"
 #include "queue.h"
 #include "relay.h"
@@ -341,7 +342,10 @@ load_secrets(struct send_ctx *s, struct err *e)
 	int hops = 0;
 
 	while (a != NULL && hops++ <= s->conf.naccounts) {
-		if (conf_load_secret(a, e) == -1)
+		/* The OAuth2 token is refreshed now, before connecting. */
+		if ((oauth_enabled(a) && !s->have_url ?
+		    oauth_token(a, 0, s->trace, e) :
+		    conf_load_secret(a, e)) == -1)
 			return -1;
 		if (a->fallback == NULL || s->have_url)
 			break;
@@ -361,11 +365,13 @@ send_run(struct send_ctx *s, struct err *e)
 	/*
 	 * Config and secrets are read: the group (DESIGN §7) is dropped now
 	 * unless the message may have to go to the system queue, which is
-	 * 2770 root:relaymail. Nothing opened from here on is chosen by the
-	 * caller except the spool file in $TMPDIR, created O_EXCL.
+	 * 2770 root:relaymail, or an OAuth2 token refused by the relay may
+	 * have to be refreshed into its token file there. Nothing opened
+	 * from here on is chosen by the caller except the spool file in
+	 * $TMPDIR, created O_EXCL.
 	 */
-	if ((!s->conf.system || s->have_url || s->acct->queue == QUEUE_NEVER)
-	    && priv_drop_group(e) == -1)
+	if ((!s->conf.system || s->have_url || (s->acct->queue == QUEUE_NEVER
+	    && !oauth_enabled(s->acct))) && priv_drop_group(e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_PROBE) {
 		if (diag_probe(s->acct, s->why, s->trace, stdout, e) == -1)
