@@ -33,7 +33,7 @@ inherit(struct parse *p, struct account *a, struct sect *s)
 		if ((own || s->set[KEY_OAUTH_CLIENT_ID]) &&
 		    conf_keys_is_secret((int)k))
 			continue;
-		if (own && k >= KEY_OAUTH_PROVIDER && k <= KEY_OAUTH_TOKEN_FILE)
+		if (own && conf_keys_is_oauth((int)k))
 			continue;
 		/* [defaults] fallback = X must not make X fall back to X. */
 		if (k == KEY_FALLBACK && p->c->defaults.fallback != NULL &&

@@ -100,6 +100,7 @@ extern const char *const	 conf_keys_auth_names[];
 extern const char *const	 conf_keys_oauth_names[];
 int	 conf_keys_find(const char *name);
 int	 conf_keys_is_secret(int k);
+int	 conf_keys_is_oauth(int k);
 void	 conf_keys_free(struct account *, const struct key *);
 int	 conf_keys_copy(struct account *dst, const struct account *src,
 	    const struct key *, struct err *);

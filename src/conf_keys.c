@@ -98,6 +98,13 @@ conf_keys_is_secret(int k)
 	    k == KEY_PASSWORD_FILE;
 }
 
+/* The oauth_* keys (the built-in OAuth2 client). */
+int
+conf_keys_is_oauth(int k)
+{
+	return k >= KEY_OAUTH_PROVIDER && k <= KEY_OAUTH_TOKEN_FILE;
+}
+
 /* Types stored as one heap string (char *). */
 static int
 is_string(enum ktype t)

@@ -398,6 +398,7 @@ loopback(struct flow *f, const struct pkce *p, char *code, size_t cap,
 	long long	 end = conn_now_ms() + REQUEST_SECONDS * 1000;
 	int		 fd, rc = 0;
 
+	req[0] = '\0';
 	if ((fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return 0;
 	pf.fd = fd;

@@ -62,18 +62,6 @@ oauth_retry(struct relay_session *s, struct account *a, enum auth_mech m,
 	return auth_run(s, m, 0, e);
 }
 
-/* auth = auto cannot tell a token from a password: it is never sent
- * as one unless auth says so. Say how when the relay wants tokens. */
-static void
-token_hint(struct err *e)
-{
-	size_t n = strlen(e->msg);
-
-	snprintf(e->msg + n, sizeof(e->msg) - n, " (if password_command "
-	    "prints an OAuth2 access token, set auth = xoauth2 or "
-	    "oauthbearer)");
-}
-
 static int
 session_auth(struct relay_session *s, struct err *e)
 {
@@ -100,11 +88,6 @@ session_auth(struct relay_session *s, struct err *e)
 	rc = auth_run(s, m, auth_can_defer(s, m), e);
 	if (rc == -1 && e->code == EX_NOPERM && oauth_enabled(a))
 		return oauth_retry(s, a, m, e);
-	if (rc == -1 && e->code == EX_NOPERM && a->auth == AUTH_AUTO &&
-	    a->password_command != NULL &&
-	    (auth_offered(s->caps.auth, "XOAUTH2") ||
-	    auth_offered(s->caps.auth, "OAUTHBEARER")))
-		token_hint(e);
 	return rc;
 }
 

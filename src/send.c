@@ -354,14 +354,34 @@ load_secrets(struct send_ctx *s, struct err *e)
 	return 0;
 }
 
+/*
+ * An OAuth2 token that cannot be refreshed now (endpoint unreachable,
+ * timeout, 5xx) is a temporary failure like a relay that is down: with
+ * queue = on-failure the message is queued and the queue run refreshes.
+ */
+static int
+secrets_deferred(const struct send_ctx *s, const struct err *e)
+{
+	return e->code == EX_TEMPFAIL && oauth_enabled(s->acct) &&
+	    !s->have_url && s->acct->queue == QUEUE_ON_FAILURE &&
+	    s->cli->mode == CLI_SEND;
+}
+
 int
 send_run(struct send_ctx *s, struct err *e)
 {
+	struct err deferred;
+
+	err_clear(&deferred);
 	if (choose_account(s, e) == -1)
 		return -1;
 	log_open(s->acct->log, s->acct->log_path);
-	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
-		return -1;
+	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1) {
+		if (!secrets_deferred(s, e))
+			return -1;
+		deferred = *e;
+		err_clear(e);
+	}
 	/*
 	 * Config and secrets are read: the group (DESIGN §7) is dropped now
 	 * unless the message may have to go to the system queue, which is
@@ -388,7 +408,8 @@ send_run(struct send_ctx *s, struct err *e)
 		s->exit_code = EX_OK;
 		return 0;
 	}
-	if (deliver(s, e) == -1)
+	if ((deferred.code != 0 ? enqueue(s, s->acct, deferred.msg, e) :
+	    deliver(s, e)) == -1)
 		return -1;
 	s->exit_code = EX_OK;
 	return 0;
