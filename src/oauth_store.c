@@ -199,12 +199,17 @@ make_dir(const struct oauth_file *f, const char *dir, int depth)
 	char	 up[BOUNDS_PATH];
 	mode_t	 m = f->system ? 02770 : 0700;
 
-	if (mkdir(dir, m) == 0 || errno == EEXIST)
+	/* chmod: the umask must not take the group's write bit. */
+	if (mkdir(dir, m) == 0)
+		return chmod(dir, m);
+	if (errno == EEXIST)
 		return 0;
 	if (errno != ENOENT || depth > 0 || dir_of(dir, up, sizeof(up)) == -1
 	    || make_dir(f, up, depth + 1) == -1)
 		return -1;
-	return mkdir(dir, m) == 0 || errno == EEXIST ? 0 : -1;
+	if (mkdir(dir, m) == 0)
+		return chmod(dir, m);
+	return errno == EEXIST ? 0 : -1;
 }
 
 static int
@@ -215,13 +220,14 @@ path_plus(char *out, size_t cap, const char *path, const char *ext)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* A new file with the exact mode (and the group for the system config). */
+/* A new file (O_EXCL) with the exact mode, and the group for the
+ * system config. */
 static int
 create(const struct oauth_file *f, const char *path, int flags)
 {
 	int	 fd;
 
-	fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	fd = open(path, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    file_mode(f));
 	if (fd == -1)
 		return -1;
@@ -231,6 +237,23 @@ create(const struct oauth_file *f, const char *path, int flags)
 		return -1;
 	}
 	return fd;
+}
+
+/* The lock file: opened as it is when it exists (for the system config
+ * it may be another user's, 0660 group relaymail), else created. */
+static int
+open_lock(const struct oauth_file *f, const char *path)
+{
+	int	 fd, i;
+
+	for (i = 0; i < 3; i++) {
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT)
+			return fd;
+		if ((fd = create(f, path, O_RDWR)) != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
 }
 
 int
@@ -244,7 +267,7 @@ oauth_store_lock(const struct oauth_file *f, int timeout, int *fdp,
 	if (path_plus(lp, sizeof(lp), f->path, ".lock") == -1 ||
 	    dir_of(f->path, dir, sizeof(dir)) == -1)
 		return err_set(e, EX_CONFIG, "token file path too long");
-	if (make_dir(f, dir, 0) == -1 || (fd = create(f, lp, O_RDWR)) == -1)
+	if (make_dir(f, dir, 0) == -1 || (fd = open_lock(f, lp)) == -1)
 		return err_set(e, EX_CANTCREAT, "account %s: token lock %s: %s",
 		    f->account, lp, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -325,7 +348,7 @@ write_new(const struct oauth_file *f, const char *np, const char *buf,
 	/* A FILE.new left by a crash is ours (we hold the lock). */
 	if (unlink(np) == -1 && errno != ENOENT)
 		return -1;
-	if ((fd = create(f, np, O_WRONLY | O_EXCL)) == -1)
+	if ((fd = create(f, np, O_WRONLY)) == -1)
 		return -1;
 	if (write_all(fd, buf, len / 2) == 0 && fsync(fd) == 0) {
 		test_delay(f);
