@@ -146,11 +146,18 @@ get_str(struct json_object *o, const char *key, char *out, size_t cap)
 	struct json_object	*v;
 	const char		*s;
 
+	char			*c;
+
 	out[0] = '\0';
 	if (json_object_object_get_ex(o, key, &v) &&
 	    json_object_is_type(v, json_type_string) &&
 	    (s = json_object_get_string(v)) != NULL && strlen(s) < cap)
 		memcpy(out, s, strlen(s) + 1);
+	/* These are printed and stored one per line: no control
+	 * characters from the network (terminal escapes, newlines). */
+	for (c = out; *c != '\0'; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
 }
 
 static long

@@ -19,6 +19,8 @@
 #                       slow_down, approved, expired_token, denied
 #   interval=N          the device flow's interval (1)
 #   token=MODE          ok, invalid_grant, 500 for the code and device grants
+#   token_len=N         pad access tokens to N characters (Microsoft's are
+#                       2-3 KB: too long for an AUTH line with the token)
 # Every request is logged as one JSON line to the log file; every access
 # token issued is appended to the tokens file as "TOKEN EXPIRY" for
 # testrelay -O.
@@ -61,6 +63,7 @@ def issue(c, with_refresh=True, old_rt=None):
         n = state["n"]
         exp = int(c.get("expires_in", "3600"))
         at = "at-%d-%s" % (n, secrets.token_urlsafe(12))
+        at += "x" * max(0, int(c.get("token_len", "0")) - len(at))
         with open(args.tokens, "a") as f:
             f.write("%s %d\n" % (at, int(time.time()) + exp))
         body = {"access_token": at, "token_type": "Bearer",

@@ -223,8 +223,14 @@ auth_bearer(struct conn *c, const char *mech, const char *ir)
 	int		 ob = strcasecmp(mech, "OAUTHBEARER") == 0, ok = 0;
 	char		*b;
 
-	if (c->opt->oauth_tokens == NULL || ir == NULL)
+	if (c->opt->oauth_tokens == NULL)
 		return server_reply(c, NULL, "504 5.5.4 mechanism not supported");
+	/* RFC 4954 §4: too long for the AUTH line, it follows a 334. */
+	if (ir == NULL) {
+		if (challenge(c, "", line, sizeof(line)) == -1)
+			return 0;
+		ir = line;
+	}
 	if (b64dec(ir, &d) == -1 || d.size == 0)
 		return server_reply(c, NULL, "501 5.5.2 bad base64");
 	u = field((char *)d.data, d.size, ob ? "n,a=" : "user=", ob ? ',' :

@@ -12,6 +12,8 @@
 
 PROVIDER=$TOP/tests/oauth/provider.py
 CLIENT_SECRET='cs-Hq2!secret'
+# Generous: under valgrind an HTTPS request to the provider is slow.
+if [ -n "${VALGRIND:-}" ]; then OTIMEOUT=30; else OTIMEOUT=10; fi
 
 # prov_start [key=value ...]: the case's provider, control file set.
 prov_start() {
@@ -45,7 +47,7 @@ oconf() {
 	    "oauth_client_secret=$CLIENT_SECRET" \
 	    "oauth_token_url=https://127.0.0.1:$PROV_PORT/token" \
 	    "oauth_device_url=https://127.0.0.1:$PROV_PORT/device" \
-	    "oauth_ca_file=$CERTS/ca.pem" "$@"
+	    "oauth_ca_file=$CERTS/ca.pem" "timeout=$OTIMEOUT" "$@"
 }
 TOKFILE() { echo "$T/queue/oauth/test"; }
 
@@ -171,6 +173,15 @@ grep -q "\"client_secret\": \"$CLIENT_SECRET\"" "$T/plog" ||
     fail "client secret not sent"
 case_end
 
+t_begin "a 2500-octet token: AUTH XOAUTH2, then the response after a 334"
+seed 3600 token_len=2500
+send rcpt@example.com
+expect_rc 0
+expect_tr '^C: AUTH XOAUTH2.?$'
+expect_tr '^--- auth ok mech=XOAUTH2'
+expect_msg "$T/expected"
+case_end
+
 retry_case() {	# retry_case DESC [testrelay args]
 	t_begin "refused token ($1): refreshed once, AUTH retried in the session"
 	RELAY_ARGS=("${@:2}")
@@ -221,7 +232,7 @@ fail_case() {	# fail_case DESC RC refresh-mode [conf...]
 	case_end
 }
 fail_case "HTTP 500" 75 500
-fail_case "stalled (timeout)" 75 stall
+fail_case "stalled (timeout)" 75 stall timeout=2
 fail_case "invalid_client" 78 invalid_client
 t_begin "refresh invalid_grant -> 77 naming relaymail --authorize"
 seed 30 refresh=invalid_grant
