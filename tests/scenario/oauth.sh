@@ -102,6 +102,25 @@ authorize
 [ ! -e "$(TOKFILE)" ] || fail "a token file was written"
 case_end
 
+# browser authorize URL: the provider's redirect (Location) for URL;
+# browser follow URL: GET the loopback redirect, print the page.
+browser() {
+	/usr/bin/python3 - "$1" "$2" "$CERTS/ca.pem" <<-'EOP'
+	import http.client, ssl, sys, urllib.parse
+	what, url, ca = sys.argv[1:4]
+	u = urllib.parse.urlsplit(url)
+	if what == "authorize":
+	    c = http.client.HTTPSConnection(u.hostname, u.port, timeout=20,
+	        context=ssl.create_default_context(cafile=ca))
+	else:
+	    c = http.client.HTTPConnection(u.hostname, u.port, timeout=20)
+	c.request("GET", u.path + "?" + u.query)
+	r = c.getresponse()
+	print(r.getheader("Location") if what == "authorize" else
+	    r.read().decode())
+	EOP
+}
+
 # code_flow paste|browser: the code flow; the redirect is followed by
 # curl (the "browser") or pasted on stdin.
 code_flow() {
@@ -121,11 +140,10 @@ code_flow() {
 	done
 	echo "$url" | grep -q 'code_challenge_method=S256' ||
 	    fail "no PKCE S256 in the URL: $url"
-	loc=$(curl -s --cacert "$CERTS/ca.pem" -o /dev/null \
-	    -w '%{redirect_url}' "$url")
+	loc=$(browser authorize "$url")
 	case $1 in
 	paste) echo "$loc" >&7 ;;
-	browser) curl -s "$loc" >"$T/browser" ||
+	browser) browser follow "$loc" >"$T/browser" ||
 	    fail "loopback redirect failed" ;;
 	esac
 	wait "$pid"
