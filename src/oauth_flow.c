@@ -282,35 +282,31 @@ pkce_init(struct pkce *p, struct err *e)
 	return 0;
 }
 
+/* RFC 6749 §4.1.1 with RFC 7636 §4.3: the address the user opens. */
 static int
 auth_url(const struct flow *f, const struct pkce *p, char *url, size_t cap)
 {
-	size_t	 n;
+	char	 q[BOUNDS_OAUTH_URL];
+	size_t	 n = 0;
 	int	 k;
 
-	k = snprintf(url, cap, "%s%c", f->ep.auth,
-	    strchr(f->ep.auth, '?') != NULL ? '&' : '?');
-	if (k < 0 || (size_t)k >= cap)
-		return -1;
-	n = (size_t)k - 1;	/* oauth_http_form adds the separator */
-	url[n] = '\0';
-	if (oauth_http_form(url, cap, &n, "response_type", "code") == -1)
-		return -1;
-	url[(size_t)k - 1] = strchr(f->ep.auth, '?') != NULL ? '&' : '?';
-	if (oauth_http_form(url, cap, &n, "client_id",
-	    f->a->oauth_client_id) || oauth_http_form(url, cap, &n,
-	    "redirect_uri", p->redirect) || oauth_http_form(url, cap, &n,
-	    "scope", f->ep.scope) || oauth_http_form(url, cap, &n, "state",
-	    p->state) || oauth_http_form(url, cap, &n, "code_challenge",
-	    p->challenge) || oauth_http_form(url, cap, &n,
+	if (oauth_http_form(q, sizeof(q), &n, "response_type", "code") ||
+	    oauth_http_form(q, sizeof(q), &n, "client_id",
+	    f->a->oauth_client_id) || oauth_http_form(q, sizeof(q), &n,
+	    "redirect_uri", p->redirect) || oauth_http_form(q, sizeof(q), &n,
+	    "scope", f->ep.scope) || oauth_http_form(q, sizeof(q), &n, "state",
+	    p->state) || oauth_http_form(q, sizeof(q), &n, "code_challenge",
+	    p->challenge) || oauth_http_form(q, sizeof(q), &n,
 	    "code_challenge_method", "S256"))
 		return -1;
 	/* Google issues a refresh token only when asked for offline use. */
 	if (f->a->oauth_provider == OAUTH_GOOGLE &&
-	    (oauth_http_form(url, cap, &n, "access_type", "offline") ||
-	    oauth_http_form(url, cap, &n, "prompt", "consent")))
+	    (oauth_http_form(q, sizeof(q), &n, "access_type", "offline") ||
+	    oauth_http_form(q, sizeof(q), &n, "prompt", "consent")))
 		return -1;
-	return 0;
+	k = snprintf(url, cap, "%s%c%s", f->ep.auth,
+	    strchr(f->ep.auth, '?') != NULL ? '&' : '?', q);
+	return k < 0 || (size_t)k >= cap ? -1 : 0;
 }
 
 static int

@@ -74,6 +74,11 @@ static const struct {
 	  0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL },
 	{ { "sendmail", "--check-config", NULL }, 0, CLI_CHECK_CONFIG, 0, 0,
 	  0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL },
+	{ { "relaymail", "--authorize=m365", NULL }, 0, CLI_AUTHORIZE, 0, 0,
+	  0, 0, NULL, NULL, NULL, "m365", NULL, NULL, NULL, NULL, 0, 0, NULL },
+	{ { "relaymail", "-C", "/x.conf", "--authorize", NULL }, 0,
+	  CLI_AUTHORIZE, 0, 0, 0, 0, NULL, NULL, "/x.conf", NULL, NULL, NULL,
+	  NULL, NULL, 0, 0, NULL },
 	{ { "sendmail", "--help", NULL }, 0, CLI_HELP },
 	{ { "sendmail", "--version", NULL }, 0, CLI_VERSION },
 	/* Rejected. */
