@@ -234,6 +234,17 @@ wipe_json(struct json_object *o, struct json_tokener *tok)
 		secret_bzero(tok->pb->buf, (size_t)tok->pb->size);
 }
 
+/* Nothing but white space (RFC 8259 §2) after the object. */
+static int
+only_space(const struct body *b, size_t from)
+{
+	for (; from < b->len; from++)
+		if (b->buf[from] != ' ' && b->buf[from] != '\t' &&
+		    b->buf[from] != '\r' && b->buf[from] != '\n')
+			return 0;
+	return 1;
+}
+
 static int
 parse_body(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
     struct err *e)
@@ -246,7 +257,7 @@ parse_body(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
 		return err_set(e, EX_OSERR, "out of memory");
 	o = json_tokener_parse_ex(tok, b->buf, (int)b->len);
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    json_tokener_get_parse_end(tok) != b->len)
+	    !only_space(b, json_tokener_get_parse_end(tok)))
 		err_set(e, r->status / 100 == 2 ? EX_PROTOCOL : EX_UNAVAILABLE,
 		    "OAuth2 endpoint %s answered HTTP %ld without a JSON "
 		    "object", q->url, r->status);

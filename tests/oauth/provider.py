@@ -80,7 +80,8 @@ class H(BaseHTTPRequestHandler):
         pass
 
     def answer(self, code, obj=None, headers=()):
-        data = json.dumps(obj).encode() if obj is not None else b""
+        # A trailing newline, as many real endpoints send.
+        data = json.dumps(obj).encode() + b"\n" if obj is not None else b""
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
