@@ -23,6 +23,10 @@
 
 #include "oauth_http.h"
 
+#ifndef RELAYMAIL_VERSION	/* set by the Makefile; not by every build */
+#define RELAYMAIL_VERSION	"unknown"
+#endif
+
 struct body {
 	char	*buf;
 	size_t	 len;
@@ -246,8 +250,8 @@ only_space(const struct body *b, size_t from)
 }
 
 static int
-parse_body(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
-    struct err *e)
+parse_body(const struct oauth_http *q, const struct body *b,
+    struct oauth_reply *r, struct err *e)
 {
 	struct json_tokener	*tok;
 	struct json_object	*o;
@@ -302,6 +306,18 @@ classify(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
 		return err_set(e, EX_UNAVAILABLE, "OAuth2 endpoint %s answered "
 		    "HTTP %ld without an OAuth2 error", q->url, r->status);
 	return 0;
+}
+
+int
+oauth_http_parse(const char *url, long status, const char *text,
+    size_t len, struct oauth_reply *r, struct err *e)
+{
+	struct oauth_http	 q = { url, NULL, 0, NULL };
+	struct body		 b = { (char *)(uintptr_t)text, len, 0 };
+
+	memset(r, 0, sizeof(*r));
+	r->status = status;
+	return parse_body(&q, &b, r, e);
 }
 
 int

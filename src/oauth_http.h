@@ -46,6 +46,10 @@ struct oauth_reply {
 
 int	 oauth_http_post(const struct oauth_http *, const char *form,
 	    size_t len, struct oauth_reply *, struct err *);
+/* The JSON body of an answer with HTTP status into r (what
+ * oauth_http_post does after the transfer). For the fuzz target. */
+int	 oauth_http_parse(const char *url, long status, const char *body,
+	    size_t len, struct oauth_reply *, struct err *);
 /* Wipe what a reply holds (tokens, device code). */
 void	 oauth_reply_wipe(struct oauth_reply *);
 /*

@@ -87,8 +87,8 @@ take(char **p, const char *key, char **val)
 	return 0;
 }
 
-static int
-parse(char *buf, struct oauth_tokens *t, struct err *e)
+int
+oauth_store_parse(char *buf, struct oauth_tokens *t, struct err *e)
 {
 	char	*p = buf, *v, *end;
 
@@ -103,10 +103,10 @@ parse(char *buf, struct oauth_tokens *t, struct err *e)
 	if (take(&p, "scope", &v) == -1 || strlen(v) >= sizeof(t->scope))
 		return -1;
 	memcpy(t->scope, v, strlen(v) + 1);
-	if (take(&p, "access_token", &v) == -1 ||
+	if (take(&p, "access_token", &v) == -1 || *v == '\0' ||
 	    secret_set(&t->access, v, strlen(v), e) == -1)
 		return -1;
-	if (take(&p, "refresh_token", &v) == -1 || *p != '\0')
+	if (take(&p, "refresh_token", &v) == -1 || *p != '\0' || *v == '\0')
 		return -1;
 	/* A provider may issue no refresh token: then "-" is stored. */
 	if (strcmp(v, "-") != 0 &&
@@ -161,7 +161,7 @@ oauth_store_read(const struct oauth_file *f, struct oauth_tokens *t,
 		return err_set(e, EX_OSERR, "out of memory");
 	}
 	if (read_all(fd, buf, BOUNDS_OAUTH_FILE, &len) == 0 &&
-	    parse(buf, t, e) == 0)
+	    oauth_store_parse(buf, t, e) == 0)
 		rc = 0;
 	else {
 		oauth_tokens_wipe(t);

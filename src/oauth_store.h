@@ -42,6 +42,9 @@ void	 oauth_tokens_wipe(struct oauth_tokens *);
 /* Read the file (no lock needed: it is only ever renamed into place). */
 int	 oauth_store_read(const struct oauth_file *, struct oauth_tokens *,
 	    struct err *);
+/* The file's text (NUL-terminated, modified) into t; -1 when it is not
+ * well formed (t then may hold part: wipe it). For the fuzz target. */
+int	 oauth_store_parse(char *buf, struct oauth_tokens *, struct err *);
 /* Replace the file with t (call with the lock held). */
 int	 oauth_store_write(const struct oauth_file *,
 	    const struct oauth_tokens *, struct err *);
