@@ -236,8 +236,10 @@ conf_check_finish(struct parse *p, const struct stat *st)
 		    p->c->default_account);
 	if (p->secret_line != 0 &&
 	    !conf_secret_mode_ok(st, p->c->system, getgid(), getegid()))
-		problem(p, p->secret_line, "password in a file that group or "
-		    "others can read (mode %04o): chmod 600 %s, or use "
-		    "password_command or password_file",
-		    (unsigned)(st->st_mode & 07777), p->c->path);
+		problem(p, p->secret_line, "%s in a file that group or "
+		    "others can read (mode %04o): chmod 600 %s%s",
+		    conf_keys_table[p->secret_key].name,
+		    (unsigned)(st->st_mode & 07777), p->c->path,
+		    p->secret_key == KEY_PASSWORD ? ", or use password_command "
+		    "or password_file" : "");
 }

@@ -74,6 +74,8 @@ struct parse {
 	int		 lineno, nerr, cur;
 	int		 defaults_line, default_line;
 	int		 secret_line;	/* first password = line */
+	int		 secret_key;	/* its key: KEY_PASSWORD or
+					 * KEY_OAUTH_CLIENT_SECRET */
 	struct sect	 dsect, *sects;
 	int		 cap;
 };

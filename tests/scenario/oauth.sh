@@ -387,6 +387,16 @@ cfg_case "auth = plain with OAuth2" "only auto, xoauth2 or oauthbearer" \
 cfg_case "oauth key without client id" "needs oauth_client_id" \
     oauth_client_id=
 
+t_begin "config: oauth_client_secret in a file others can read -> 78"
+prov_start
+oconf
+chmod 644 "$T/config"
+"$RELAYMAIL" -C "$T/config" --check-config >"$T/cc" 2>&1
+[ $? = 78 ] || fail "exit not 78"
+grep -qE "config:[0-9]+: oauth_client_secret in a file that group or others can read" \
+    "$T/cc" || fail "no message: $(cat "$T/cc")"
+case_end
+
 t_begin "proxy variables cannot move a token"
 seed 30
 https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
