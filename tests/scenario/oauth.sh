@@ -219,6 +219,19 @@ retry_case() {	# retry_case DESC [testrelay args]
 retry_case "334 error JSON"
 retry_case "535" -J
 
+t_begin "refused OAUTHBEARER token: %x01 answer to the error, refresh, retry"
+printf 'nocap AUTH\ncap AUTH OAUTHBEARER\n' >"$T/script"
+seed 3600
+: >"$T/tokens"
+send rcpt@example.com
+expect_rc 0
+expect_msg "$T/expected"
+[ "$(grants refresh_token)" = 1 ] || fail "want one refresh"
+expect_tr '^C: AQ=='
+expect_tr '^--- auth failed mech=OAUTHBEARER'
+expect_tr '^--- auth ok mech=OAUTHBEARER'
+case_end
+
 t_begin "a refused token that stays refused -> 77, one refresh only"
 RELAY_ARGS=(-O "$T/none")	# the relay takes no token at all
 seed 3600
