@@ -9,7 +9,7 @@ DESTDIR	?=
 VERSION	 = 0.1.0
 
 CC	?= cc
-PKGS	 = gnutls inih libcurl json-c
+PKGS	 = gnutls inih
 CSTD	 = -std=c11 -D_GNU_SOURCE
 WARN	 = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	   -Wno-format-truncation -Werror
@@ -18,8 +18,17 @@ ifeq ($(SANITIZE),1)
 OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 endif
+# libcurl and json-c are only headers at build time: relaymail loads them
+# with dlopen when an OAuth2 endpoint is reached (src/oauth_lib.h), by the
+# sonames of the development libraries (Debian's when they are missing).
+DLPKGS	 = libcurl json-c
+soname	 = $(shell objdump -p $$(pkg-config --variable=libdir $(1) \
+	   2>/dev/null)/$(2) 2>/dev/null | awk '/SONAME/ {print $$2}')
+CURL_SO	?= $(or $(call soname,libcurl,libcurl.so),libcurl-gnutls.so.4)
+JSONC_SO ?= $(or $(call soname,json-c,libjson-c.so),libjson-c.so.5)
 CFLAGS	+= $(CSTD) $(WARN) $(OPT) -DRELAYMAIL_VERSION=\"$(VERSION)\" \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DOAUTH_CURL_SO=\"$(CURL_SO)\" -DOAUTH_JSONC_SO=\"$(JSONC_SO)\" \
+	   $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
 LDFLAGS	+= -fsanitize=address,undefined

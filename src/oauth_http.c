@@ -17,11 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-#include <json-c/json.h>
 #include <json-c/printbuf.h>
 
 #include "oauth_http.h"
+#include "oauth_lib.h"
 
 #ifndef RELAYMAIL_VERSION	/* set by the Makefile; not by every build */
 #define RELAYMAIL_VERSION	"unknown"
@@ -111,12 +110,12 @@ oauth_reply_wipe(struct oauth_reply *r)
 
 /* Everything that could send the form anywhere else is switched off. */
 static int
-setup(CURL *h, const struct oauth_http *q, const char *form, size_t len,
+setup(const struct oauth_lib *L, CURL *h, const struct oauth_http *q, const char *form, size_t len,
     struct body *b, struct curl_slist *hdrs, char *errbuf)
 {
 	CURLcode rc = CURLE_OK;
 
-#define SET(o, v)	if (rc == CURLE_OK) rc = curl_easy_setopt(h, o, v)
+#define SET(o, v)	if (rc == CURLE_OK) rc = L->easy_setopt(h, o, v)
 	SET(CURLOPT_URL, q->url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
@@ -145,7 +144,7 @@ setup(CURL *h, const struct oauth_http *q, const char *form, size_t len,
 }
 
 static void
-get_str(struct json_object *o, const char *key, char *out, size_t cap)
+get_str(const struct oauth_lib *L, struct json_object *o, const char *key, char *out, size_t cap)
 {
 	struct json_object	*v;
 	const char		*s;
@@ -153,9 +152,9 @@ get_str(struct json_object *o, const char *key, char *out, size_t cap)
 	char			*c;
 
 	out[0] = '\0';
-	if (json_object_object_get_ex(o, key, &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    (s = json_object_get_string(v)) != NULL && strlen(s) < cap)
+	if (L->get_ex(o, key, &v) &&
+	    L->is_type(v, json_type_string) &&
+	    (s = L->get_string(v)) != NULL && strlen(s) < cap)
 		memcpy(out, s, strlen(s) + 1);
 	/* These are printed and stored one per line: no control
 	 * characters from the network (terminal escapes, newlines). */
@@ -165,75 +164,78 @@ get_str(struct json_object *o, const char *key, char *out, size_t cap)
 }
 
 static long
-get_long(struct json_object *o, const char *key)
+get_long(const struct oauth_lib *L, struct json_object *o, const char *key)
 {
 	struct json_object	*v;
 
-	if (!json_object_object_get_ex(o, key, &v))
+	if (!L->get_ex(o, key, &v))
 		return 0;
 	/* Some providers send numbers as strings ("3599"). */
-	if (json_object_is_type(v, json_type_int) ||
-	    json_object_is_type(v, json_type_string))
-		return (long)json_object_get_int64(v);
+	if (L->is_type(v, json_type_int) ||
+	    L->is_type(v, json_type_string))
+		return (long)L->get_int64(v);
 	return 0;
 }
 
 static int
-get_secret(struct json_object *o, const char *key, struct secret *s,
+get_secret(const struct oauth_lib *L, struct json_object *o, const char *key, struct secret *s,
     struct err *e)
 {
 	struct json_object	*v;
 	const char		*p;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    (p = json_object_get_string(v)) == NULL || *p == '\0')
+	if (!L->get_ex(o, key, &v) ||
+	    !L->is_type(v, json_type_string) ||
+	    (p = L->get_string(v)) == NULL || *p == '\0')
 		return 0;
 	return secret_set(s, p, strlen(p), e);
 }
 
 /* The fields of §5.1, §5.2 and RFC 8628 §3.2. */
 static int
-fields(struct json_object *o, struct oauth_reply *r, struct err *e)
+fields(const struct oauth_lib *L, struct json_object *o, struct oauth_reply *r, struct err *e)
 {
 	long	 exp;
 
-	get_str(o, "error", r->error, sizeof(r->error));
-	get_str(o, "error_description", r->error_desc,
+	get_str(L, o, "error", r->error, sizeof(r->error));
+	get_str(L, o, "error_description", r->error_desc,
 	    sizeof(r->error_desc));
-	if (get_secret(o, "access_token", &r->tok.access, e) == -1 ||
-	    get_secret(o, "refresh_token", &r->tok.refresh, e) == -1)
+	if (get_secret(L, o, "access_token", &r->tok.access, e) == -1 ||
+	    get_secret(L, o, "refresh_token", &r->tok.refresh, e) == -1)
 		return -1;
-	get_str(o, "scope", r->tok.scope, sizeof(r->tok.scope));
-	if ((exp = get_long(o, "expires_in")) > 0)
+	get_str(L, o, "scope", r->tok.scope, sizeof(r->tok.scope));
+	if ((exp = get_long(L, o, "expires_in")) > 0)
 		r->tok.expires_at = (long long)time(NULL) + exp;
-	get_str(o, "device_code", r->device_code, sizeof(r->device_code));
-	get_str(o, "user_code", r->user_code, sizeof(r->user_code));
-	get_str(o, "verification_uri", r->verification_uri,
+	get_str(L, o, "device_code", r->device_code, sizeof(r->device_code));
+	get_str(L, o, "user_code", r->user_code, sizeof(r->user_code));
+	get_str(L, o, "verification_uri", r->verification_uri,
 	    sizeof(r->verification_uri));
 	if (r->verification_uri[0] == '\0')	/* Google's older name */
-		get_str(o, "verification_url", r->verification_uri,
+		get_str(L, o, "verification_url", r->verification_uri,
 		    sizeof(r->verification_uri));
-	get_str(o, "verification_uri_complete", r->verification_uri_complete,
+	get_str(L, o, "verification_uri_complete", r->verification_uri_complete,
 	    sizeof(r->verification_uri_complete));
 	r->expires_in = exp;
-	r->interval = get_long(o, "interval");
+	r->interval = get_long(L, o, "interval");
 	return 0;
 }
 
-/* json-c keeps copies of every string: wipe them before freeing. */
+/* json-c keeps copies of the strings: wipe the credentials before
+ * freeing, and the tokener's buffer that held the text. */
 static void
-wipe_json(struct json_object *o, struct json_tokener *tok)
+wipe_json(const struct oauth_lib *L, struct json_object *o,
+    struct json_tokener *tok)
 {
-	if (o != NULL && json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, key, v) {
-			(void)key;
-			if (json_object_is_type(v, json_type_string))
-				secret_bzero((char *)(uintptr_t)
-				    json_object_get_string(v),
-				    (size_t)json_object_get_string_len(v));
-		}
-	}
+	static const char *const keys[] = { "access_token", "refresh_token",
+		"id_token", "device_code" };
+	struct json_object	*v;
+	size_t			 i;
+
+	for (i = 0; o != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (L->get_ex(o, keys[i], &v) &&
+		    L->is_type(v, json_type_string))
+			secret_bzero((char *)(uintptr_t)L->get_string(v),
+			    (size_t)L->get_string_len(v));
 	if (tok != NULL && tok->pb != NULL && tok->pb->buf != NULL)
 		secret_bzero(tok->pb->buf, (size_t)tok->pb->size);
 }
@@ -250,34 +252,34 @@ only_space(const struct body *b, size_t from)
 }
 
 static int
-parse_body(const struct oauth_http *q, const struct body *b,
+parse_body(const struct oauth_lib *L, const struct oauth_http *q, const struct body *b,
     struct oauth_reply *r, struct err *e)
 {
 	struct json_tokener	*tok;
 	struct json_object	*o;
 	int			 rc = -1;
 
-	if ((tok = json_tokener_new()) == NULL)
+	if ((tok = L->tok_new()) == NULL)
 		return err_set(e, EX_OSERR, "out of memory");
-	o = json_tokener_parse_ex(tok, b->buf, (int)b->len);
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !only_space(b, json_tokener_get_parse_end(tok)))
+	o = L->tok_parse_ex(tok, b->buf, (int)b->len);
+	if (o == NULL || !L->is_type(o, json_type_object) ||
+	    !only_space(b, L->tok_parse_end(tok)))
 		err_set(e, r->status / 100 == 2 ? EX_PROTOCOL : EX_UNAVAILABLE,
 		    "OAuth2 endpoint %s answered HTTP %ld without a JSON "
 		    "object", q->url, r->status);
-	else if (fields(o, r, e) == 0)
+	else if (fields(L, o, r, e) == 0)
 		rc = 0;
-	wipe_json(o, tok);
-	json_object_put(o);
-	json_tokener_free(tok);
+	wipe_json(L, o, tok);
+	L->put(o);
+	L->tok_free(tok);
 	return rc;
 }
 
 static int
-curl_failed(const struct oauth_http *q, CURLcode c, const char *errbuf,
+curl_failed(const struct oauth_lib *L, const struct oauth_http *q, CURLcode c, const char *errbuf,
     struct err *e)
 {
-	const char	*why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(c);
+	const char	*why = errbuf[0] != '\0' ? errbuf : L->easy_strerror(c);
 
 	/* TLS fails closed and permanently, as for the relay (69). */
 	if (c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CACERT_BADFILE
@@ -291,7 +293,7 @@ curl_failed(const struct oauth_http *q, CURLcode c, const char *errbuf,
 }
 
 static int
-classify(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
+classify(const struct oauth_lib *L, const struct oauth_http *q, struct body *b, struct oauth_reply *r,
     struct err *e)
 {
 	if (r->status >= 500 || r->status == 429)
@@ -300,7 +302,7 @@ classify(const struct oauth_http *q, struct body *b, struct oauth_reply *r,
 	if (r->status / 100 != 2 && r->status / 100 != 4)
 		return err_set(e, EX_UNAVAILABLE, "OAuth2 endpoint %s answered "
 		    "HTTP %ld", q->url, r->status);
-	if (parse_body(q, b, r, e) == -1)
+	if (parse_body(L, q, b, r, e) == -1)
 		return -1;
 	if (r->status / 100 == 4 && r->error[0] == '\0')
 		return err_set(e, EX_UNAVAILABLE, "OAuth2 endpoint %s answered "
@@ -314,10 +316,13 @@ oauth_http_parse(const char *url, long status, const char *text,
 {
 	struct oauth_http	 q = { url, NULL, 0, NULL };
 	struct body		 b = { (char *)(uintptr_t)text, len, 0 };
+	struct oauth_lib	 L;
 
 	memset(r, 0, sizeof(*r));
 	r->status = status;
-	return parse_body(&q, &b, r, e);
+	if (oauth_lib_open(&L, e) == -1)
+		return -1;
+	return parse_body(&L, &q, &b, r, e);
 }
 
 int
@@ -329,34 +334,37 @@ oauth_http_post(const struct oauth_http *q, const char *form, size_t len,
 	struct curl_slist	*hdrs = NULL;
 	CURL			*h;
 	CURLcode		 c;
+	struct oauth_lib	 L;
 	int			 rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (h = curl_easy_init()) == NULL)
+	if (oauth_lib_open(&L, e) == -1)
+		return -1;
+	if (L.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (h = L.easy_init()) == NULL)
 		return err_set(e, EX_OSERR, "libcurl cannot start");
-	hdrs = curl_slist_append(NULL, "Accept: application/json");
+	hdrs = L.slist_append(NULL, "Accept: application/json");
 	if (hdrs == NULL || (b.buf = malloc(BOUNDS_OAUTH_REPLY)) == NULL) {
 		err_set(e, EX_OSERR, "out of memory");
 		goto out;
 	}
-	if (setup(h, q, form, len, &b, hdrs, errbuf) == -1) {
+	if (setup(&L, h, q, form, len, &b, hdrs, errbuf) == -1) {
 		err_set(e, EX_SOFTWARE, "libcurl refused an option");
 		goto out;
 	}
 	if (q->trace != NULL)
 		fprintf(q->trace, "relaymail: OAuth2: POST %s\n", q->url);
-	if ((c = curl_easy_perform(h)) != CURLE_OK) {
+	if ((c = L.easy_perform(h)) != CURLE_OK) {
 		if (b.over)
 			err_set(e, EX_PROTOCOL, "OAuth2 endpoint %s: answer "
 			    "longer than %d octets", q->url,
 			    BOUNDS_OAUTH_REPLY);
 		else
-			curl_failed(q, c, errbuf, e);
+			curl_failed(&L, q, c, errbuf, e);
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	rc = classify(q, &b, r, e);
+	L.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	rc = classify(&L, q, &b, r, e);
 	if (q->trace != NULL)
 		fprintf(q->trace, "relaymail: OAuth2: HTTP %ld%s%s\n",
 		    r->status, r->error[0] != '\0' ? ", error " : "",
@@ -366,8 +374,8 @@ out:
 		secret_bzero(b.buf, b.len);
 		free(b.buf);
 	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	L.slist_free_all(hdrs);
+	L.easy_cleanup(h);
 	if (rc == -1)
 		oauth_reply_wipe(r);
 	return rc;
