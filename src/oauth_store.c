@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@ oauth_tokens_wipe(struct oauth_tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The install's group (DESIGN §7), as for the system queue; the
+ * effective group when there is no such group (a test install). */
+static gid_t
+sys_gid(void)
+{
+	struct group	*gr = getgrnam("relaymail");
+
+	return gr != NULL ? gr->gr_gid : getegid();
+}
+
 static mode_t
 file_mode(const struct oauth_file *f)
 {
@@ -50,7 +61,7 @@ static int
 mode_ok(const struct oauth_file *f, const struct stat *st)
 {
 	if (f->system)
-		return (st->st_mode & 0007) == 0 && st->st_gid == getegid();
+		return (st->st_mode & 0007) == 0 && st->st_gid == sys_gid();
 	return (st->st_mode & 0077) == 0 && st->st_uid == geteuid();
 }
 
@@ -192,6 +203,16 @@ dir_of(const char *path, char *dir, size_t cap)
 	return 0;
 }
 
+/* A directory just made: the exact mode (the umask must not take the
+ * group's write bit), and the group for the system config. */
+static int
+set_dir(const struct oauth_file *f, const char *dir, mode_t m)
+{
+	if (f->system && chown(dir, (uid_t)-1, sys_gid()) == -1)
+		return -1;
+	return chmod(dir, m);
+}
+
 /* The directory, and its parent when missing (queue_dir/oauth). */
 static int
 make_dir(const struct oauth_file *f, const char *dir, int depth)
@@ -199,16 +220,15 @@ make_dir(const struct oauth_file *f, const char *dir, int depth)
 	char	 up[BOUNDS_PATH];
 	mode_t	 m = f->system ? 02770 : 0700;
 
-	/* chmod: the umask must not take the group's write bit. */
 	if (mkdir(dir, m) == 0)
-		return chmod(dir, m);
+		return set_dir(f, dir, m);
 	if (errno == EEXIST)
 		return 0;
 	if (errno != ENOENT || depth > 0 || dir_of(dir, up, sizeof(up)) == -1
 	    || make_dir(f, up, depth + 1) == -1)
 		return -1;
 	if (mkdir(dir, m) == 0)
-		return chmod(dir, m);
+		return set_dir(f, dir, m);
 	return errno == EEXIST ? 0 : -1;
 }
 
@@ -232,7 +252,7 @@ create(const struct oauth_file *f, const char *path, int flags)
 	if (fd == -1)
 		return -1;
 	if (fchmod(fd, file_mode(f)) == -1 ||
-	    (f->system && fchown(fd, (uid_t)-1, getegid()) == -1)) {
+	    (f->system && fchown(fd, (uid_t)-1, sys_gid()) == -1)) {
 		close(fd);
 		return -1;
 	}
