@@ -125,7 +125,7 @@ conf_xdg_path(char *out, size_t len, const char *var, const char *fallback,
 
 /* With OAuth2, the token cache defaults to queue_dir/oauth/NAME: the
  * system queue is 2770 root:relaymail, so the group that reads the
- * system config also keeps its tokens (DESIGN §7). */
+ * system config also keeps its tokens (the setgid mode, priv.h). */
 static int
 token_file_default(struct account *a, struct err *e)
 {

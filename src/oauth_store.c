@@ -13,7 +13,7 @@
  * fsync it, rename it over FILE and fsync the directory: a kill -9 at any
  * moment leaves the old file or the new one. For the system config the
  * files are 0660 group relaymail inside the 2770 system queue, created
- * while the setgid group is held (DESIGN §7).
+ * while the setgid group is held (priv.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +39,7 @@ oauth_tokens_wipe(struct oauth_tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The install's group (DESIGN §7), as for the system queue; the
+/* The install's group (priv.h), as for the system queue; the
  * effective group when there is no such group (a test install). */
 static gid_t
 sys_gid(void)

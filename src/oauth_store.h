@@ -3,7 +3,7 @@
  * refresh tokens, §10.3/§10.4 token confidentiality).
  *
  * One file per account holds the access token, its expiry, its scope and
- * the refresh token. It is a secret (DESIGN §7): 0600 owned by the user,
+ * the refresh token. It is a secret (secret.h): 0600 owned by the user,
  * or 0660 group relaymail under the system queue for the system config.
  * Writers hold an exclusive lock on FILE.lock and replace the file
  * atomically (FILE.new written, fsync, rename, fsync of the directory),
