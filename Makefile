@@ -20,8 +20,17 @@ ifeq ($(SANITIZE),1)
 OPT	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 endif
+# libcurl and json-c are only headers at build time: relaymail loads them
+# with dlopen when an OAuth2 endpoint is reached (src/oauth_lib.h), by the
+# sonames of the development libraries (Debian's when they are missing).
+DLPKGS	 = libcurl json-c
+soname	 = $(shell objdump -p $$(pkg-config --variable=libdir $(1) \
+	   2>/dev/null)/$(2) 2>/dev/null | awk '/SONAME/ {print $$2}')
+CURL_SO	?= $(or $(call soname,libcurl,libcurl.so),libcurl-gnutls.so.4)
+JSONC_SO ?= $(or $(call soname,json-c,libjson-c.so),libjson-c.so.5)
 CFLAGS	+= $(CSTD) $(WARN) $(OPT) -DRELAYMAIL_VERSION=\"$(VERSION)\" \
-	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DOAUTH_CURL_SO=\"$(CURL_SO)\" -DOAUTH_JSONC_SO=\"$(JSONC_SO)\" \
+	   $(shell pkg-config --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),1)
 LDFLAGS	+= -fsanitize=address,undefined
@@ -38,7 +47,8 @@ DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
 	   git git-email libmailtools-perl bsd-mailx cron time cppcheck \
 	   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd \
-	   php-symfony-mailer libphp-phpmailer php-mbstring
+	   php-symfony-mailer libphp-phpmailer php-mbstring \
+	   libcurl4-gnutls-dev libjson-c-dev python3
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid uninstall deb clean bench fuzz

@@ -246,6 +246,7 @@ url_apply(struct account *a, const struct url *u, struct err *e)
 	a->nhosts = 0;
 	free(a->fallback);	/* a fallback belongs to a named account */
 	a->fallback = NULL;
+	conf_account_drop_oauth(a);	/* and so do its OAuth2 tokens */
 	snprintf(a->name, sizeof(a->name), "relay");
 	a->tls = u->tls;
 	a->port = u->port;	/* 0: resolved from tls */

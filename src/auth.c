@@ -153,6 +153,43 @@ exchange(struct relay_session *s, struct reply *r, struct err *e)
 	return 0;
 }
 
+/*
+ * auth = auto cannot tell an OAuth2 token from a password, so a
+ * password_command's output is only sent as a token when auth says so.
+ * When a password was refused by a relay that takes tokens, say how.
+ */
+static void
+token_hint(const struct relay_session *s, enum auth_mech m, struct err *e)
+{
+	size_t n = strlen(e->msg);
+
+	if (e->code == EX_NOPERM && s->acct->auth == AUTH_AUTO &&
+	    s->acct->password_command != NULL && m != AUTH_XOAUTH2 &&
+	    m != AUTH_OAUTHBEARER && (auth_offered(s->caps.auth, "XOAUTH2")
+	    || auth_offered(s->caps.auth, "OAUTHBEARER")))
+		snprintf(e->msg + n, sizeof(e->msg) - n, " (if "
+		    "password_command prints an OAuth2 access token, set "
+		    "auth = xoauth2 or oauthbearer)");
+}
+
+/* A multi-line refusal (Gmail's 535 says why and where to read more on
+ * two lines): the message shows the lines before the last one too. */
+static void
+earlier_lines(const struct reply *r, struct err *e)
+{
+	char q[BOUNDS_REPLY_LINE];
+	size_t n;
+	int i;
+
+	for (i = 0; i + 1 < r->nlines; i++) {
+		reply_quote(r->text[i], strlen(r->text[i]), q, sizeof(q));
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, "%s%s%s", i == 0 ?
+		    " (the relay also said: " : " / ", q,
+		    i + 2 == r->nlines ? ")" : "");
+	}
+}
+
 static int
 refused(struct relay_session *s, enum auth_mech m, const struct reply *r,
     struct err *e)
@@ -160,7 +197,10 @@ refused(struct relay_session *s, enum auth_mech m, const struct reply *r,
 	char what[40];
 
 	snprintf(what, sizeof(what), "AUTH %s", auth_mech_name(m));
-	return smtp_refused(s, STAGE_AUTH, what, r, e);
+	smtp_refused(s, STAGE_AUTH, what, r, e);
+	earlier_lines(r, e);
+	token_hint(s, m, e);
+	return -1;
 }
 
 /* Expect a 334 challenge; decode it into ch[cap]. */

@@ -31,7 +31,10 @@ int	 auth_offered(const char *list, const char *name);
  * session. auto: none without user; else the strongest both sides have
  * (SCRAM-SHA-256, then PLAIN before CRAM-MD5 over TLS, CRAM-MD5 before
  * PLAIN without it, then LOGIN); XOAUTH2/OAUTHBEARER/EXTERNAL only when
- * chosen explicitly.
+ * chosen explicitly (relay.c passes XOAUTH2 or OAUTHBEARER for auto when
+ * the account has the built-in OAuth2 client). A refusal's message holds
+ * every line of the reply, and, for a password_command secret sent with
+ * auto to a relay offering XOAUTH2/OAUTHBEARER, a hint to set auth.
  */
 int	 auth_choose(enum auth_mech want, const char *user,
 	    const char *offered, int tls, enum auth_mech *out, struct err *);

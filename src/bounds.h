@@ -72,4 +72,14 @@
  * taken to hold it through them: the file is refused, not exposed). */
 #define BOUNDS_GROUPS		256
 
+/* OAuth2 (RFC 6749 §3.3 scope, §5.1 token response; RFC 8628 §3.2):
+ * no size is set by the RFCs; these hold the largest real answers
+ * (Microsoft's access tokens are 2-3 KiB, under BOUNDS_SECRET) with room. */
+#define BOUNDS_OAUTH_SCOPE	1024
+#define BOUNDS_OAUTH_REPLY	65536	/* one endpoint's JSON body */
+#define BOUNDS_OAUTH_FILE	65536	/* the token cache file */
+#define BOUNDS_OAUTH_FORM	(BOUNDS_SECRET * 3 + 8192) /* request body */
+#define BOUNDS_OAUTH_CODE	2048	/* device/user codes, auth codes */
+#define BOUNDS_OAUTH_URL	4096	/* URLs we build or print */
+
 #endif

@@ -52,8 +52,8 @@ static const char usage[] =
     "usage: relaymail [-tiv] [-f sender] [-F name] [-C file] [-a account]\n"
     "                 [-N dsn] [-R ret] [-V envid] [-B type]\n"
     "                 [-bm|-bp|-bi|-bs] [-q] [--relay=URL] [--dry-run]\n"
-    "                 [--probe[=account]] [--check-config] [--]\n"
-    "                 [recipient ...]";
+    "                 [--probe[=account]] [--check-config]\n"
+    "                 [--authorize[=account]] [--] [recipient ...]";
 
 static const char help[] =
     "relaymail reads a message on standard input and relays it to the\n"
@@ -83,6 +83,7 @@ static const char help[] =
     "  --probe[=N]      connect, TLS and AUTH; print capabilities and\n"
     "                   certificate; send nothing\n"
     "  --check-config   validate the configuration\n"
+    "  --authorize[=N]  get OAuth2 tokens for account N (first-time consent)\n"
     "  --help, --version\n\n"
     "Ignored for compatibility: -o*, -O*, -h N, -L TAG, -X FILE, -d*, -m,\n"
     "-n, -A*, -G, -U. See relaymail(8) and relaymail.conf(5).\n";
@@ -276,6 +277,11 @@ parse_long(struct cli *c, int argc, char **argv, int *i, struct err *e)
 	else if (strncmp(o, "--probe=", 8) == 0) {
 		c->mode = CLI_PROBE;
 		c->account = o + 8;
+	} else if (strcmp(o, "--authorize") == 0)
+		c->mode = CLI_AUTHORIZE;
+	else if (strncmp(o, "--authorize=", 12) == 0) {
+		c->mode = CLI_AUTHORIZE;
+		c->account = o + 12;
 	} else if (is_long(o, "--relay"))
 		return long_value(o, 7, argc, argv, i, &c->relay_url, e);
 	else if (is_long(o, "--account"))

@@ -24,7 +24,8 @@ enum cli_mode {
 	CLI_DRY_RUN,
 	CLI_PROBE,
 	CLI_CHECK_CONFIG,
-	CLI_SMTP		/* -bs: SMTP on stdin/stdout (smtpd.c) */
+	CLI_SMTP,		/* -bs: SMTP on stdin/stdout (smtpd.c) */
+	CLI_AUTHORIZE		/* --authorize[=NAME]: OAuth2 consent */
 };
 
 #define CLI_MAX_IGNORED	32
@@ -36,7 +37,8 @@ struct cli {
 	const char	*sender;	/* -f/-r as given ("" or "<>" null) */
 	const char	*fullname;	/* -F */
 	const char	*config;	/* -C */
-	const char	*account;	/* -a, --account, --probe=NAME */
+	const char	*account;	/* -a, --account, --probe=NAME,
+					 * --authorize=NAME */
 	int		 verbose;	/* -v */
 	char		 dsn_notify[64]; /* -N, normalised "SUCCESS,FAILURE" */
 	const char	*dsn_ret;	/* -R: "FULL" or "HDRS" */

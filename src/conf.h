@@ -43,6 +43,8 @@ enum auth_mech {
 
 enum queue_mode { QUEUE_ON_FAILURE = 0, QUEUE_ALWAYS, QUEUE_NEVER };
 enum log_kind { LOGTO_SYSLOG = 0, LOGTO_FILE, LOGTO_NONE }; /* not LOG_*: syslog.h */
+/* oauth_provider: which endpoints and scope are filled in (oauth.h). */
+enum oauth_provider { OAUTH_CUSTOM = 0, OAUTH_MICROSOFT, OAUTH_GOOGLE };
 
 struct account {
 	char		 name[BOUNDS_NAME];
@@ -87,6 +89,17 @@ struct account {
 	char		*log_path;	/* LOGTO_FILE's file; for LOGTO_SYSLOG
 					 * <queue_dir>/log, used when syslog
 					 * is unreachable */
+
+	/* OAuth2 (oauth.h), in use when oauth_client_id is set; then
+	 * password holds the access token, filled by oauth_token(). */
+	enum oauth_provider oauth_provider;
+	char		*oauth_client_id;
+	struct secret	 oauth_client_secret;
+	char		*oauth_tenant;	/* NULL: "common" */
+	char		*oauth_token_url, *oauth_device_url, *oauth_auth_url;
+	char		*oauth_scope;	/* NULL: the provider's */
+	char		*oauth_ca_file;	/* NULL: system trust store */
+	char		*oauth_token_file; /* resolved: queue_dir/oauth/NAME */
 };
 
 struct conf {
@@ -156,12 +169,16 @@ int	 conf_secret_mode_ok(const struct stat *st, int system, gid_t rgid,
  * conf_account_finish() resolves what depends on other keys: port from
  * tls when 0, queue_dir's default (system: /var/spool/relaymail, else
  * $XDG_STATE_HOME/relaymail/queue), and for log = syslog the fallback
- * file <queue_dir>/log in log_path.
+ * file <queue_dir>/log in log_path; with oauth_client_id the default
+ * oauth_token_file, queue_dir/oauth/NAME.
+ * conf_account_drop_oauth() forgets every oauth_* key (for --relay,
+ * which never uses a config's tokens).
  */
 void	 conf_account_init(struct account *);
 int	 conf_account_copy(struct account *dst, const struct account *src,
 	    struct err *);
 int	 conf_account_finish(struct account *, int system, struct err *);
+void	 conf_account_drop_oauth(struct account *);
 
 void	 conf_free(struct conf *);
 /* Free what an account built by conf_account_from_url owns. */

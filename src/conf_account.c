@@ -53,6 +53,26 @@ conf_account_copy(struct account *dst, const struct account *src,
 	return 0;
 }
 
+/* With OAuth2, the token cache defaults to queue_dir/oauth/NAME: the
+ * system queue is 2770 root:relaymail, so the group that reads the
+ * system config also keeps its tokens (the setgid mode, priv.h). */
+static int
+token_file_default(struct account *a, struct err *e)
+{
+	char	 buf[BOUNDS_PATH];
+	int	 n;
+
+	if (a->oauth_client_id == NULL || a->oauth_token_file != NULL)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%s/oauth/%s", a->queue_dir, a->name);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return err_set(e, EX_CONFIG, "account %s: token file path too "
+		    "long; set oauth_token_file", a->name);
+	if ((a->oauth_token_file = strdup(buf)) == NULL)
+		return err_nomem(e);
+	return 0;
+}
+
 int
 conf_account_finish(struct account *a, int system, struct err *e)
 {
@@ -83,7 +103,7 @@ conf_account_finish(struct account *a, int system, struct err *e)
 		if ((a->log_path = strdup(buf)) == NULL)
 			return err_nomem(e);
 	}
-	return 0;
+	return token_file_default(a, e);
 }
 
 struct account *

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf_int.h"
@@ -26,8 +27,12 @@ inherit(struct parse *p, struct account *a, struct sect *s)
 	for (k = 0; k < NKEYS; k++) {
 		if (s->set[k] || !p->dsect.set[k])
 			continue;
-		/* An account's own secret source replaces the inherited. */
-		if (own && conf_keys_is_secret((int)k))
+		/* An account's own secret source replaces the inherited:
+		 * its password, or its OAuth2 client (and the other way). */
+		if ((own || s->set[KEY_OAUTH_CLIENT_ID]) &&
+		    conf_keys_is_secret((int)k))
+			continue;
+		if (own && conf_keys_is_oauth((int)k))
 			continue;
 		/* [defaults] fallback = X must not make X fall back to X. */
 		if (k == KEY_FALLBACK && p->c->defaults.fallback != NULL &&
@@ -64,7 +69,7 @@ check_auth(struct parse *p, const struct account *a, const struct sect *s)
 		problem(p, line_of(a, s, KEY_AUTH), "[%s] auth = external "
 		    "needs tls_cert_file", a->name);
 	if (a->user != NULL && !secret && a->auth != AUTH_NONE &&
-	    a->auth != AUTH_EXTERNAL)
+	    a->auth != AUTH_EXTERNAL && a->oauth_client_id == NULL)
 		problem(p, line_of(a, s, KEY_USER), "[%s] user is set but none "
 		    "of password, password_command, password_file", a->name);
 }
@@ -91,6 +96,88 @@ check_port(struct parse *p, const struct account *a, const struct sect *s)
 		    p->c->path, line_of(a, s, KEY_PORT), a->name);
 }
 
+/* An endpoint: https only (the token and the client secret go there),
+ * no white space or control characters. */
+static int
+https_url(const char *u)
+{
+	const char	*c;
+
+	if (strncasecmp(u, "https://", 8) != 0 || u[8] == '\0' ||
+	    u[8] == '/')
+		return -1;
+	for (c = u; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return -1;
+	return 0;
+}
+
+static int
+tenant_ok(const char *t)
+{
+	return t[strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+	    "VWXYZ0123456789.-_")] == '\0';
+}
+
+static void
+check_oauth_keys(struct parse *p, const struct account *a,
+    const struct sect *s)
+{
+	static const int urls[] = { KEY_OAUTH_TOKEN_URL, KEY_OAUTH_DEVICE_URL,
+		KEY_OAUTH_AUTH_URL };
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		v = *(char *const *)(const void *)((const char *)a +
+		    conf_keys_table[urls[i]].off);
+		if (v != NULL && https_url(v) == -1)
+			problem(p, line_of(a, s, urls[i]), "[%s] %s: expected "
+			    "an https:// URL", a->name,
+			    conf_keys_table[urls[i]].name);
+	}
+	if (a->oauth_tenant != NULL && !tenant_ok(a->oauth_tenant))
+		problem(p, line_of(a, s, KEY_OAUTH_TENANT), "[%s] "
+		    "oauth_tenant: expected a tenant name or id", a->name);
+	if (a->oauth_provider == OAUTH_CUSTOM && a->oauth_token_url == NULL)
+		problem(p, line_of(a, s, KEY_OAUTH_PROVIDER), "[%s] "
+		    "oauth_provider = custom needs oauth_token_url", a->name);
+}
+
+/* OAuth2 (oauth.h): the client id turns it on; the token replaces the
+ * password, so the two cannot both be configured. */
+static void
+check_oauth(struct parse *p, const struct account *a, const struct sect *s)
+{
+	int	 k;
+
+	if (a->oauth_client_id == NULL) {
+		for (k = KEY_OAUTH_PROVIDER; k <= KEY_OAUTH_TOKEN_FILE; k++)
+			if (s->set[k]) {
+				problem(p, s->line[k], "[%s] %s needs "
+				    "oauth_client_id", a->name,
+				    conf_keys_table[k].name);
+				return;
+			}
+		return;
+	}
+	for (k = KEY_PASSWORD; k <= KEY_PASSWORD_FILE; k++)
+		if (s->set[k])
+			problem(p, s->line[k], "[%s] %s: not with "
+			    "oauth_client_id (the OAuth2 token is the "
+			    "credential)", a->name, conf_keys_table[k].name);
+	if (a->auth != AUTH_AUTO && a->auth != AUTH_XOAUTH2 &&
+	    a->auth != AUTH_OAUTHBEARER)
+		problem(p, line_of(a, s, KEY_AUTH), "[%s] auth = %s: with "
+		    "oauth_client_id only auto, xoauth2 or oauthbearer",
+		    a->name, conf_keys_auth_names[a->auth]);
+	if (a->user == NULL)
+		problem(p, line_of(a, s, KEY_OAUTH_CLIENT_ID), "[%s] "
+		    "oauth_client_id needs user (the mailbox the token is "
+		    "for)", a->name);
+	check_oauth_keys(p, a, s);
+}
+
 static void
 check_account(struct parse *p, struct account *a, struct sect *s)
 {
@@ -108,6 +195,7 @@ check_account(struct parse *p, struct account *a, struct sect *s)
 		    "yes needs from", a->name);
 	check_auth(p, a, s);
 	check_port(p, a, s);
+	check_oauth(p, a, s);
 	/* Decided (relaymail.conf(5)): tls_verify = no is accepted, but unless a
 	 * pin still ties the relay to a key, say loudly what it means. */
 	if (!a->tls_verify && a->tls_pin == NULL && a->tls != TLS_NONE)
@@ -170,8 +258,10 @@ conf_check_finish(struct parse *p, const struct stat *st)
 		    p->c->default_account);
 	if (p->secret_line != 0 &&
 	    !conf_secret_mode_ok(st, p->c->system, getgid(), getegid()))
-		problem(p, p->secret_line, "password in a file that group or "
-		    "others can read (mode %04o): chmod 600 %s, or use "
-		    "password_command or password_file",
-		    (unsigned)(st->st_mode & 07777), p->c->path);
+		problem(p, p->secret_line, "%s in a file that group or "
+		    "others can read (mode %04o): chmod 600 %s%s",
+		    conf_keys_table[p->secret_key].name,
+		    (unsigned)(st->st_mode & 07777), p->c->path,
+		    p->secret_key == KEY_PASSWORD ? ", or use password_command "
+		    "or password_file" : "");
 }

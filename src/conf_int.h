@@ -49,7 +49,11 @@ enum kidx {
 	KEY_USER, KEY_PASSWORD, KEY_PASSWORD_COMMAND, KEY_PASSWORD_FILE,
 	KEY_FROM, KEY_MATCH_FROM, KEY_FORCE_FROM, KEY_DOMAIN, KEY_MAILDOMAIN,
 	KEY_ALIASES, KEY_FALLBACK, KEY_TIMEOUT, KEY_QUEUE, KEY_QUEUE_DIR,
-	KEY_QUEUE_LIFETIME, KEY_NOTIFY, KEY_LOG, KEY_SMTPD_TIMEOUT, NKEYS
+	KEY_QUEUE_LIFETIME, KEY_NOTIFY, KEY_LOG, KEY_SMTPD_TIMEOUT,
+	KEY_OAUTH_PROVIDER, KEY_OAUTH_CLIENT_ID, KEY_OAUTH_CLIENT_SECRET,
+	KEY_OAUTH_TENANT, KEY_OAUTH_TOKEN_URL, KEY_OAUTH_DEVICE_URL,
+	KEY_OAUTH_AUTH_URL, KEY_OAUTH_SCOPE, KEY_OAUTH_CA_FILE,
+	KEY_OAUTH_TOKEN_FILE, NKEYS
 };
 
 #define CONF_LIFETIME_DEFAULT	(5L * 86400)
@@ -75,6 +79,8 @@ struct parse {
 	int		 lineno, nerr, cur;
 	int		 defaults_line, default_line;
 	int		 secret_line;	/* first password = line */
+	int		 secret_key;	/* its key: KEY_PASSWORD or
+					 * KEY_OAUTH_CLIENT_SECRET */
 	struct sect	 dsect, *sects;
 	int		 cap;
 };
@@ -98,8 +104,10 @@ void	 conf_check_finish(struct parse *, const struct stat *);
 /* conf_keys.c */
 extern const struct key		 conf_keys_table[NKEYS];
 extern const char *const	 conf_keys_auth_names[];
+extern const char *const	 conf_keys_oauth_names[];
 int	 conf_keys_find(const char *name);
 int	 conf_keys_is_secret(int k);
+int	 conf_keys_is_oauth(int k);
 void	 conf_keys_free(struct account *, const struct key *);
 int	 conf_keys_copy(struct account *dst, const struct account *src,
 	    const struct key *, struct err *);

@@ -20,6 +20,8 @@ static const char *const tls_names[] = { "implicit", "starttls", "none",
 const char *const conf_keys_auth_names[] = { "auto", "plain", "login",
 	"cram-md5", "scram-sha-256", "xoauth2", "oauthbearer", "external",
 	"none", NULL };
+const char *const conf_keys_oauth_names[] = { "custom", "microsoft",
+	"google", NULL };
 static const char *const queue_names[] = { "on-failure", "always", "never",
 	NULL };
 
@@ -58,6 +60,17 @@ const struct key conf_keys_table[NKEYS] = {
 	K(LOG, K_LOG, log),
 	[KEY_SMTPD_TIMEOUT] = { "smtpd_timeout", K_INT, O(smtpd_timeout), 1,
 	    86400, NULL },
+	[KEY_OAUTH_PROVIDER] = { "oauth_provider", K_ENUM, O(oauth_provider),
+	    0, 0, conf_keys_oauth_names },
+	K(OAUTH_CLIENT_ID, K_STR, oauth_client_id),
+	K(OAUTH_CLIENT_SECRET, K_SECRET, oauth_client_secret),
+	K(OAUTH_TENANT, K_STR, oauth_tenant),
+	K(OAUTH_TOKEN_URL, K_STR, oauth_token_url),
+	K(OAUTH_DEVICE_URL, K_STR, oauth_device_url),
+	K(OAUTH_AUTH_URL, K_STR, oauth_auth_url),
+	K(OAUTH_SCOPE, K_STR, oauth_scope),
+	K(OAUTH_CA_FILE, K_FILE, oauth_ca_file),
+	K(OAUTH_TOKEN_FILE, K_PATH, oauth_token_file),
 };
 #undef K
 #undef O
@@ -66,6 +79,7 @@ const struct key conf_keys_table[NKEYS] = {
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum auth_mech) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum queue_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum oauth_provider) == sizeof(int), "enum size");
 
 int
 conf_keys_find(const char *name)
@@ -84,6 +98,13 @@ conf_keys_is_secret(int k)
 {
 	return k == KEY_PASSWORD || k == KEY_PASSWORD_COMMAND ||
 	    k == KEY_PASSWORD_FILE;
+}
+
+/* The oauth_* keys (the built-in OAuth2 client). */
+int
+conf_keys_is_oauth(int k)
+{
+	return k >= KEY_OAUTH_PROVIDER && k <= KEY_OAUTH_TOKEN_FILE;
 }
 
 /* Types stored as one heap string (char *). */
@@ -116,7 +137,7 @@ conf_keys_free(struct account *a, const struct key *k)
 	else if (k->type == K_GLOBS)
 		conf_list_free(a->match_from, &a->nmatch_from);
 	else if (k->type == K_SECRET)
-		secret_wipe(&a->password);
+		secret_wipe((struct secret *)(void *)((char *)a + k->off));
 	else if (k->type == K_LOG)
 		free_str(&a->log_path);
 }
@@ -152,9 +173,10 @@ conf_keys_copy(struct account *dst, const struct account *src,
 		rc = copy_list(dst->match_from, &dst->nmatch_from,
 		    src->match_from, src->nmatch_from);
 	else if (k->type == K_SECRET) {
-		if (src->password.buf != NULL)
-			return secret_set(&dst->password, src->password.buf,
-			    src->password.len, e);
+		const struct secret *sec = sf;
+
+		if (sec->buf != NULL)
+			return secret_set(df, sec->buf, sec->len, e);
 	} else if (k->type == K_DURATION)
 		memcpy(df, sf, sizeof(long));	/* seconds */
 	else {
@@ -167,4 +189,15 @@ conf_keys_copy(struct account *dst, const struct account *src,
 		return err_set(e, EX_OSERR, "out of memory copying %s",
 		    k->name);
 	return 0;
+}
+
+/* --relay: a config's OAuth2 client and tokens are not for it. */
+void
+conf_account_drop_oauth(struct account *a)
+{
+	int	 k;
+
+	for (k = KEY_OAUTH_PROVIDER; k <= KEY_OAUTH_TOKEN_FILE; k++)
+		conf_keys_free(a, &conf_keys_table[k]);
+	a->oauth_provider = OAUTH_CUSTOM;
 }

@@ -254,8 +254,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	s->set[k] = 1;
 	s->line[k] = p->lineno;
-	if (k == KEY_PASSWORD && p->secret_line == 0)
+	if ((k == KEY_PASSWORD || k == KEY_OAUTH_CLIENT_SECRET) &&
+	    p->secret_line == 0) {
 		p->secret_line = p->lineno;
+		p->secret_key = k;
+	}
 	return 1;
 }
 

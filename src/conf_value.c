@@ -302,7 +302,7 @@ conf_value_set(const struct parse *p, struct account *a, const struct key *k,
 			    &a->nmatch_from), -1;
 		return 0;
 	case K_SECRET:
-		if (secret_set(&a->password, v, strlen(v), &e) == -1)
+		if (secret_set(f, v, strlen(v), &e) == -1)
 			return bad(why, wlen, "%s", e.msg);
 		return 0;
 	case K_LOG:

@@ -10,6 +10,7 @@
 
 #include "alias.h"
 #include "diag.h"
+#include "oauth.h"
 #include "relay.h"
 
 static const char *
@@ -60,7 +61,12 @@ diag_print_plan(const struct account *a, const char *why,
 	    a->tls_ca_file != NULL ? a->tls_ca_file : "",
 	    a->tls_pin != NULL ? ", pins " : "",
 	    a->tls_pin != NULL ? a->tls_pin : "");
-	if (a->user != NULL && a->auth != AUTH_NONE)
+	if (oauth_enabled(a)) {
+		fprintf(out, "auth: %s as %s (OAuth2 token)\n", a->auth ==
+		    AUTH_AUTO ? "auto (xoauth2, else oauthbearer)" :
+		    auth_names[a->auth], a->user);
+		oauth_describe(a, out);
+	} else if (a->user != NULL && a->auth != AUTH_NONE)
 		fprintf(out, "auth: %s as %s (password %s)\n",
 		    auth_names[a->auth], a->user, secret_source(a));
 	else
@@ -92,6 +98,8 @@ diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
 		return -1;
 	}
 	relay_print_probe(&rs, out);
+	if (oauth_enabled(a))
+		oauth_describe(a, out);
 	relay_close(&rs);
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include "envelope.h"
 #include "err.h"
 #include "log.h"
+#include "account.h"
+#include "oauth.h"
 #include "priv.h"
 #include "queue.h"
 #include "send.h"
@@ -98,7 +100,8 @@ run_check_config(const struct cli *c)
 		conf_free(&cf);
 		return fail(&e);
 	}
-	if (rc == 0 && diag_check_aliases(&cf, stdout) > 0) {
+	if (rc == 0 && (diag_check_aliases(&cf, stdout) +
+	    oauth_check_files(&cf, stdout)) > 0) {
 		e.code = EX_CONFIG;
 		rc = -1;
 	}
@@ -116,6 +119,44 @@ run_check_config(const struct cli *c)
 		printf("%s\n", e.msg);
 	conf_free(&cf);
 	return e.code != 0 ? e.code : EX_CONFIG;
+}
+
+/*
+ * --authorize[=NAME]: OAuth2 consent for an account. The system
+ * config's tokens are shared by every user through the setgid group, so
+ * only root may replace them.
+ */
+static int
+run_authorize(const struct cli *c)
+{
+	struct account *a;
+	struct conf cf;
+	struct err e;
+	char why[BOUNDS_ERRMSG];
+	int rc = EX_OK;
+
+	memset(&cf, 0, sizeof(cf));
+	err_clear(&e);
+	if (c->relay_url != NULL)
+		err_set(&e, EX_USAGE, "--authorize is for an account of the "
+		    "configuration, not --relay");
+	else if (load_config(c, &cf, NULL, &e) == 0 &&
+	    account_select(&cf, c->account, NULL, &a, why, sizeof(why),
+	    &e) == 0) {
+		if (!oauth_enabled(a))
+			err_set(&e, EX_CONFIG, "account %s has no "
+			    "oauth_client_id", a->name);
+		else if (cf.system && getuid() != 0)
+			err_set(&e, EX_NOPERM, "only root may authorize the "
+			    "accounts of %s", cf.path);
+		else if (oauth_authorize(a, stdin, stdout, c->verbose ?
+		    stderr : NULL, &e) == 0)
+			err_clear(&e);
+	}
+	if (e.code != 0)
+		rc = fail(&e);
+	conf_free(&cf);
+	return rc;
 }
 
 /* -bp / mailq, -q [--force], --queue-delete ID. */
@@ -180,6 +221,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_CHECK_CONFIG:
 		rc = run_check_config(&c);
+		break;
+	case CLI_AUTHORIZE:
+		rc = run_authorize(&c);
 		break;
 	case CLI_QUEUE_LIST:
 	case CLI_QUEUE_RUN:

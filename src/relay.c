@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "host.h"
+#include "oauth.h"
 #include "relay.h"
 #include "smtp.h"
 
@@ -51,15 +52,45 @@ wants_auth(const struct account *a)
 	return a->auth != AUTH_NONE && (a->auth != AUTH_AUTO || a->user != NULL);
 }
 
+/* With the built-in OAuth2 client, auth = auto means XOAUTH2, or
+ * OAUTHBEARER (RFC 7628) when that is all the relay offers. */
+static enum auth_mech
+wanted_mech(const struct relay_session *s)
+{
+	const struct account *a = s->acct;
+
+	if (!oauth_enabled(a) || a->auth != AUTH_AUTO)
+		return a->auth;
+	if (!auth_offered(s->caps.auth, "XOAUTH2") &&
+	    auth_offered(s->caps.auth, "OAUTHBEARER"))
+		return AUTH_OAUTHBEARER;
+	return AUTH_XOAUTH2;
+}
+
+/* RFC 7628 §3.2.3: a refused token (535, or the error JSON of a 334)
+ * is refreshed once and AUTH is tried again in the same session. */
+static int
+oauth_retry(struct relay_session *s, struct account *a, enum auth_mech m,
+    struct err *e)
+{
+	if (s->conn.trace != NULL)
+		fprintf(s->conn.trace, "relaymail: %s; refreshing the OAuth2 "
+		    "token once\n", e->msg);
+	if (oauth_token(a, 1, s->conn.trace, e) == -1)
+		return -1;
+	return auth_run(s, m, 0, e);
+}
+
 static int
 session_auth(struct relay_session *s, struct err *e)
 {
-	const struct account *a = s->acct;
+	struct account *a = (struct account *)(uintptr_t)s->acct;
 	enum auth_mech m;
+	int rc;
 
 	s->stage = STAGE_AUTH;
-	if (auth_choose(a->auth, a->user, s->caps.auth, tls_active(s), &m,
-	    e) == -1)
+	if (auth_choose(wanted_mech(s), a->user, s->caps.auth, tls_active(s),
+	    &m, e) == -1)
 		return err_prefix(e, "%s", s->conn.peer);
 	if (m == AUTH_NONE)
 		return 0;
@@ -69,10 +100,14 @@ session_auth(struct relay_session *s, struct err *e)
 		    "credentials in plaintext to %s (use tls = starttls or "
 		    "tls = implicit)", auth_mech_name(m), s->conn.peer);
 	/* The secret is loaded lazily (password_command may be slow);
-	 * conf_load_secret only fills the account's secret cache. */
-	if (conf_load_secret((struct account *)(uintptr_t)a, e) == -1)
+	 * these only fill the account's secret cache. */
+	if ((oauth_enabled(a) ? oauth_token(a, 0, s->conn.trace, e) :
+	    conf_load_secret(a, e)) == -1)
 		return -1;
-	return auth_run(s, m, auth_can_defer(s, m), e);
+	rc = auth_run(s, m, auth_can_defer(s, m), e);
+	if (rc == -1 && e->code == EX_NOPERM && oauth_enabled(a))
+		return oauth_retry(s, a, m, e);
+	return rc;
 }
 
 static int

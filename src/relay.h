@@ -22,6 +22,10 @@
  * nothing) and the error is the worst failure; with `partial` 1 the
  * message goes to the accepted ones and the refused ones keep their own
  * reply (the queue decides what to do with them).
+ *
+ * With the built-in OAuth2 client (oauth.h), auth = auto is XOAUTH2 (or
+ * OAUTHBEARER when that is all the relay offers), and a token the relay
+ * refuses is refreshed once and AUTH retried in the session.
  */
 #ifndef RELAYMAIL_RELAY_H
 #define RELAYMAIL_RELAY_H

@@ -20,6 +20,7 @@
 #include "host.h"
 #include "log.h"
 #include "mime.h"
+#include "oauth.h"
 #include "priv.h"
 #include "queue.h"
 #include "relay.h"
@@ -421,7 +422,10 @@ load_secrets(struct send_ctx *s, struct err *e)
 	int hops = 0;
 
 	while (a != NULL && hops++ <= s->conf.naccounts) {
-		if (conf_load_secret(a, e) == -1)
+		/* The OAuth2 token is refreshed now, before connecting. */
+		if ((oauth_enabled(a) && !s->have_url ?
+		    oauth_token(a, 0, s->trace, e) :
+		    conf_load_secret(a, e)) == -1)
 			return -1;
 		if (a->fallback == NULL || s->have_url)
 			break;
@@ -430,23 +434,45 @@ load_secrets(struct send_ctx *s, struct err *e)
 	return 0;
 }
 
+/*
+ * An OAuth2 token that cannot be refreshed now (endpoint unreachable,
+ * timeout, 5xx) is a temporary failure like a relay that is down: with
+ * queue = on-failure the message is queued and the queue run refreshes.
+ */
+static int
+secrets_deferred(const struct send_ctx *s, const struct err *e)
+{
+	return e->code == EX_TEMPFAIL && oauth_enabled(s->acct) &&
+	    !s->have_url && s->acct->queue == QUEUE_ON_FAILURE &&
+	    s->cli->mode == CLI_SEND;
+}
+
 int
 send_run(struct send_ctx *s, struct err *e)
 {
+	struct err deferred;
+
+	err_clear(&deferred);
 	if (choose_account(s, s->cli->sender, e) == -1)
 		return -1;
 	log_open(s->acct->log, s->acct->log_path);
-	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1)
-		return -1;
+	if (s->cli->mode != CLI_DRY_RUN && load_secrets(s, e) == -1) {
+		if (!secrets_deferred(s, e))
+			return -1;
+		deferred = *e;
+		err_clear(e);
+	}
 	/*
 	 * Config and secrets are read: the group (relaymail(8)) is dropped now
 	 * unless the message may have to go to the system queue, which is
-	 * 2770 root:relaymail; --dry-run and --probe never queue. Nothing
-	 * opened from here on is chosen by the caller except the spool file
-	 * in $TMPDIR, created O_EXCL.
+	 * 2770 root:relaymail, or an OAuth2 token refused by the relay may
+	 * have to be refreshed into its token file there. Nothing opened
+	 * from here on is chosen by the caller except the spool file in
+	 * $TMPDIR, created O_EXCL.
 	 */
-	if ((!s->conf.system || s->have_url || s->acct->queue == QUEUE_NEVER ||
-	    s->cli->mode != CLI_SEND) && priv_drop_group(e) == -1)
+	if ((!s->conf.system || s->have_url || (s->acct->queue == QUEUE_NEVER
+	    && !oauth_enabled(s->acct)) || s->cli->mode != CLI_SEND) &&
+	    priv_drop_group(e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_PROBE) {
 		if (diag_probe(s->acct, s->why, s->trace, stdout, e) == -1)
@@ -466,7 +492,8 @@ send_run(struct send_ctx *s, struct err *e)
 		s->exit_code = EX_OK;
 		return 0;
 	}
-	if (deliver(s, e) == -1)
+	if ((deferred.code != 0 ? enqueue(s, s->acct, deferred.msg, e) :
+	    deliver(s, e)) == -1)
 		return -1;
 	s->exit_code = EX_OK;
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <gnutls/crypto.h>
 #include "relay.h"
@@ -170,6 +171,87 @@ auth_cram(struct conn *c)
 	return finish(c, "CRAM-MD5", ok);
 }
 
+/* -O FILE: "TOKEN EXPIRY" lines from tests/oauth/provider.py; a token
+ * is good when listed and not expired. */
+static int
+token_ok(const struct options *o, const char *tok, size_t len)
+{
+	char	 line[TR_LINE], *sp;
+	FILE	*fp;
+	int	 ok = 0;
+
+	if ((fp = fopen(o->oauth_tokens, "r")) == NULL)
+		return 0;
+	while (!ok && fgets(line, sizeof(line), fp) != NULL) {
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp = '\0';
+		ok = strlen(line) == len && memcmp(line, tok, len) == 0 &&
+		    strtoll(sp + 1, NULL, 10) > (long long)time(NULL);
+	}
+	fclose(fp);
+	return ok;
+}
+
+/* The value after key in d[n] up to the byte end, or NULL. */
+static const char *
+field(const char *d, size_t n, const char *key, int end, size_t *len)
+{
+	const char	*p = memmem(d, n, key, strlen(key)), *q;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(key);
+	if ((q = memchr(p, end, (size_t)(d + n - p))) == NULL)
+		return NULL;
+	*len = (size_t)(q - p);
+	return p;
+}
+
+/* XOAUTH2 "user=U^Aauth=Bearer T^A^A"; OAUTHBEARER (RFC 7628 §3.1)
+ * "n,a=U,^Ahost=H^Aport=P^Aauth=Bearer T^A^A". A bad token gets the
+ * 334 error JSON of RFC 7628 §3.2.2, the client's answer, then 535. */
+static int
+auth_bearer(struct conn *c, const char *mech, const char *ir)
+{
+	static const char json[] = "{\"status\":\"401\",\"schemes\":"
+	    "\"bearer\",\"scope\":\"https://mail.example/\"}";
+	char		 line[TR_LINE], msg[256];
+	gnutls_datum_t	 d;
+	const char	*u, *t;
+	size_t		 ul = 0, tl = 0;
+	int		 ob = strcasecmp(mech, "OAUTHBEARER") == 0, ok = 0;
+	char		*b;
+
+	if (c->opt->oauth_tokens == NULL)
+		return server_reply(c, NULL, "504 5.5.4 mechanism not supported");
+	/* RFC 4954 §4: too long for the AUTH line, it follows a 334. */
+	if (ir == NULL) {
+		if (challenge(c, "", line, sizeof(line)) == -1)
+			return 0;
+		ir = line;
+	}
+	if (b64dec(ir, &d) == -1 || d.size == 0)
+		return server_reply(c, NULL, "501 5.5.2 bad base64");
+	u = field((char *)d.data, d.size, ob ? "n,a=" : "user=", ob ? ',' :
+	    '\001', &ul);
+	t = field((char *)d.data, d.size, "auth=Bearer ", '\001', &tl);
+	if (u != NULL && t != NULL && c->opt->user != NULL &&
+	    ul == strlen(c->opt->user) && memcmp(u, c->opt->user, ul) == 0)
+		ok = token_ok(c->opt, t, tl);
+	gnutls_free(d.data);
+	if (!ok && !c->opt->oauth_535) {
+		if ((b = b64enc(json, strlen(json))) == NULL)
+			return -1;
+		snprintf(msg, sizeof(msg), "334 %s", b);
+		free(b);
+		if (server_reply(c, NULL, msg) == -1 ||
+		    server_getline(c, line, sizeof(line)) != 1)
+			return -1;
+	}
+	return finish(c, ob ? "OAUTHBEARER" : "XOAUTH2", ok);
+}
+
 int
 auth_run(struct conn *c, const char *args)
 {
@@ -193,6 +275,9 @@ auth_run(struct conn *c, const char *args)
 		return auth_login(c, ir);
 	if (strcasecmp(mech, "CRAM-MD5") == 0 && ir == NULL)
 		return auth_cram(c);
+	if (strcasecmp(mech, "XOAUTH2") == 0 ||
+	    strcasecmp(mech, "OAUTHBEARER") == 0)
+		return auth_bearer(c, mech, ir);
 	return server_reply(c, NULL, "504 5.5.4 mechanism not supported");
 }
 

@@ -56,12 +56,13 @@ parse_args(struct options *o, int argc, char **argv)
 	o->connections = 1;
 	o->lifetime = 30;
 	o->drip_ms = 300;
-	while ((ch = getopt(argc, argv, "A:c:d:k:l:L:m:M:n:p:P:s:t:u:w:x:"))
+	while ((ch = getopt(argc, argv, "A:c:d:Jk:l:L:m:M:n:O:p:P:s:t:u:w:x:"))
 	    != -1) {
 		switch (ch) {
 		case 'A': o->client_ca = optarg; break;
 		case 'c': o->cert = optarg; break;
 		case 'd': o->drip_ms = num(optarg); break;
+		case 'J': o->oauth_535 = 1; break;
 		case 'k': o->key = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'L': o->lifetime = num(optarg); break;
@@ -77,6 +78,7 @@ parse_args(struct options *o, int argc, char **argv)
 				usage();
 			break;
 		case 'n': o->connections = num(optarg); break;
+		case 'O': o->oauth_tokens = optarg; break;
 		case 'p': o->portfile = optarg; break;
 		case 'P': o->priority = optarg; break;
 		case 's': o->scriptfile = optarg; break;
@@ -116,7 +118,7 @@ listen_on(const char *addr, int *port)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, 8) == -1 ||
+	    listen(fd, 64) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
 		close(fd);
 		return -1;

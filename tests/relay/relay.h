@@ -62,6 +62,10 @@ struct options {
 	const char	*leakfile;	/* created when a secret went in clear */
 	const char	*cert, *key, *priority, *client_ca;
 	const char	*user, *password;
+	const char	*oauth_tokens;	/* -O: valid bearer tokens (XOAUTH2,
+					 * OAUTHBEARER), "TOKEN EXPIRY" lines */
+	int		 oauth_535;	/* -J: refuse a bad token with 535 at
+					 * once, not the 334 error JSON */
 	enum tr_mode	 mode;
 	int		 connections;	/* sequential connections to serve */
 	int		 lifetime;	/* seconds before we exit regardless */

@@ -77,6 +77,11 @@ static const struct {
 	/* Laravel: -bs -i; -a with -bs. */
 	{ { "sendmail", "-bs", "-i", "-a", "w", NULL }, 0, CLI_SMTP, 0, 1,
 	  0, 0, NULL, NULL, NULL, "w", NULL, NULL, NULL, NULL, 0, 0, NULL },
+	{ { "relaymail", "--authorize=m365", NULL }, 0, CLI_AUTHORIZE, 0, 0,
+	  0, 0, NULL, NULL, NULL, "m365", NULL, NULL, NULL, NULL, 0, 0, NULL },
+	{ { "relaymail", "-C", "/x.conf", "--authorize", NULL }, 0,
+	  CLI_AUTHORIZE, 0, 0, 0, 0, NULL, NULL, "/x.conf", NULL, NULL, NULL,
+	  NULL, NULL, 0, 0, NULL },
 	{ { "sendmail", "--help", NULL }, 0, CLI_HELP },
 	{ { "sendmail", "--version", NULL }, 0, CLI_VERSION },
 	/* Rejected. */

@@ -123,6 +123,25 @@ static const struct bad_case {
 	{ "default = nosuch\n[a]\nhost = h\n", "c.conf:1:", "no account" },
 	{ "[a]\nhost = h\njust some text\n", "c.conf:3:", "key = value" },
 	{ "[a\nhost = h\n", "c.conf:1:", "unterminated" },
+	{ "[a]\nhost = h\noauth_scope = s\n", "c.conf:3:",
+	    "needs oauth_client_id" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\npassword = p\n",
+	    "c.conf:5:", "not with oauth_client_id" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n", "c.conf:1:",
+	    "oauth_provider = custom needs oauth_token_url" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_token_url = http://t.example/token\n", "c.conf:5:",
+	    "https" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = microsoft\noauth_tenant = a/b\n", "c.conf:6:",
+	    "tenant" },
+	{ "[a]\nhost = h\noauth_client_id = c\noauth_provider = google\n",
+	    "c.conf:3:", "needs user" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = google\nauth = plain\n", "c.conf:6:",
+	    "only auto, xoauth2 or oauthbearer" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = yahoo\n", "c.conf:5:", "microsoft" },
 	{ "[a b]\nhost = h\n", "c.conf:1:", "section name" },
 	{ "[a]\nhost =\n", "c.conf:2:", "empty value" },
 	{ "[a]\nhost = smtp.example.com:587\n", "c.conf:2:", "port =" },
@@ -195,6 +214,10 @@ render(const struct account *a, const char *key, char *out, size_t len)
 	S("tls_pin", a->tls_pin) S("fallback", a->fallback)
 	S("aliases", a->aliases) S("tls_server_name", a->tls_server_name)
 	S("tls_priority", a->tls_priority) S("tls_ca_file", a->tls_ca_file)
+	N("oauth_provider", a->oauth_provider)
+	S("oauth_client_id", a->oauth_client_id)
+	S("oauth_client_secret", a->oauth_client_secret.buf)
+	S("oauth_token_file", a->oauth_token_file)
 	ck_abort_msg("render: unknown key %s", key);
 #undef S
 #undef N
@@ -296,6 +319,26 @@ static const struct good_case {
 	    "fallback", "(null)" },
 	{ "[defaults]\nfallback = b\n[a]\nhost = h\n[b]\nhost = i\n", "a",
 	    "fallback", "b" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = Microsoft\n", "a", "oauth_provider", "1" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = google\noauth_client_secret = s;x\n", "a",
+	    "oauth_client_secret", "s;x" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = google\n", "a", "oauth_token_file",
+	    "/xdg-state/relaymail/queue/oauth/a" },
+	{ "[a]\nhost = h\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = google\nqueue_dir = /q\n", "a",
+	    "oauth_token_file", "/q/oauth/a" },
+	{ "[a]\nhost = h\nuser = u\npassword = p\n", "a", "oauth_token_file",
+	    "(null)" },
+	/* An OAuth2 account inherits no password, and the other way. */
+	{ "[defaults]\nuser = u\npassword = dp\n[a]\nhost = h\n"
+	    "oauth_client_id = c\noauth_provider = google\n", "a",
+	    "password", "(null)" },
+	{ "[defaults]\nuser = u\noauth_client_id = c\n"
+	    "oauth_provider = google\n[a]\nhost = h\npassword = p\n", "a",
+	    "oauth_client_id", "(null)" },
 };
 
 START_TEST(test_good)
