@@ -34,7 +34,8 @@ RELAY_SRCS = $(wildcard tests/relay/*.c)
 
 DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   gnutls-bin valgrind postfix sasl2-bin libsasl2-modules php-cli \
-	   git git-email libmailtools-perl bsd-mailx cron time
+	   git git-email libmailtools-perl bsd-mailx cron time dovecot-core \
+	   dovecot-submissiond
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid clean bench fuzz
