@@ -1,0 +1,331 @@
+#!/bin/bash
+# Interop: relaymail against OpenSMTPD (Debian's opensmtpd 6.8). Installing
+# it would remove Postfix, so the package is fetched with apt-get download
+# and unpacked into this test's directory (lib-deb.sh). Its spool
+# (/var/spool/smtpd), chroot (/var/lib/opensmtpd/empty), control socket
+# (/run/smtpd.sock) and users (opensmtpd, opensmtpq) are compiled in: it
+# runs in a private mount namespace (unshare -m) where test directories
+# are bound over /var/spool, /var/lib and /run, and a copy of /etc/passwd
+# and /etc/group has those users. The host's files are never changed.
+#
+# The listener is plaintext on 127.0.0.1 (tls = none: relaymail allows
+# that on loopback only): on Debian 12 OpenSMTPD is built against OpenSSL
+# 3, with which its server side cannot complete any TLS handshake (its
+# upstream issues #1171 and #1239), so neither implicit TLS nor STARTTLS
+# can be tested here, and it offers AUTH only over TLS. It offers no
+# PIPELINING: a command sent before the previous reply gets "500 5.5.1
+# Invalid command: Pipelining not supported" and the transaction is
+# dropped, so every command, QUIT after the end of data included, must
+# wait for its reply (RFC 5321 section 4.3.2; RFC 2920 only where
+# offered). Policy: RCPT to nosuch@ is refused (match ... reject, 550),
+# RCPT to busy@ gets a 451 from a filter. Accepted mail is relayed to a
+# testrelay in plain mode, whose message files and transcript are the
+# sink the test reads.
+. "$(dirname "$0")/lib-mta.sh"
+. "$(dirname "$0")/lib-deb.sh"
+
+mt_need perl unshare dpkg-deb timeout
+[ -x "$MT_TOP/tests/relay/testrelay" ] ||
+    { echo "FAIL: $MT_GROUP: tests/relay/testrelay is not built"; exit 1; }
+deb_fetch opensmtpd || mt_skip "opensmtpd cannot be fetched ($DEB_WHY)"
+mt_begin
+D=$MT_DIR
+deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+SMTPD=$D/root/usr/sbin/smtpd
+[ -x "$SMTPD" ] || mt_skip "no smtpd binary in the package"
+miss=$(deb_missing_libs "$D/root" "$SMTPD")
+[ -z "$miss" ] || mt_skip "smtpd lacks $miss"
+set -- $(mt_free_ports 1)
+P=$1
+R=$D/relay		# the sink
+
+os_free_id() {
+	# os_free_id N: a uid and gid that neither passwd nor group has,
+	# below 65500, N-th from the top.
+	id=65500
+	k=0
+	while [ $id -gt 60000 ]; do
+		if ! getent passwd $id >/dev/null && ! getent group $id >/dev/null
+		then
+			k=$((k + 1))
+			[ $k = "$1" ] && { echo $id; return; }
+		fi
+		id=$((id - 1))
+	done
+}
+
+os_files() {
+	cp /etc/passwd "$D/passwd"
+	cp /etc/group "$D/group"
+	u1=$(os_free_id 1)
+	u2=$(os_free_id 2)
+	getent passwd opensmtpd >/dev/null ||
+	    echo "opensmtpd:x:$u1:$u1::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
+	    >>"$D/passwd"
+	getent passwd opensmtpq >/dev/null ||
+	    echo "opensmtpq:x:$u2:$u2::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
+	    >>"$D/passwd"
+	getent group opensmtpd >/dev/null || echo "opensmtpd:x:$u1:" >>"$D/group"
+	getent group opensmtpq >/dev/null || echo "opensmtpq:x:$u2:" >>"$D/group"
+	mkdir -p "$D/ns/spool" "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
+	chmod 755 "$D/ns" "$D/ns/spool" "$D/ns/lib" "$D/ns/lib/opensmtpd" \
+	    "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
+	cat >"$D/smtpd.conf" <<-EOF
+	filter "busy" phase rcpt-to match rcpt-to regex "^busy@" \\
+	    reject "451 4.7.1 busy: policy says later"
+	listen on 127.0.0.1 port $P filter "busy" hostname opensmtpd.test
+	action "out" relay host smtp://127.0.0.1:$RPORT
+	match from any for rcpt-to regex "^nosuch@" reject
+	match from any for domain "$MT_DOMAIN" action "out"
+	EOF
+}
+
+os_relay() {
+	mkdir -p "$R"
+	"$MT_TOP/tests/relay/testrelay" -M plain -p "$R/port" \
+	    -t "$R/transcript" -m "$R/msg" -n 1000 -L 900 2>"$R/err" &
+	mt_pid $!
+	for i in $(seq 100); do
+		[ -s "$R/port" ] && break
+		sleep 0.05
+	done
+	RPORT=$(cat "$R/port" 2>/dev/null)
+	[ -n "$RPORT" ] ||
+	    { echo "FAIL: $MT_GROUP: testrelay did not start"; exit 1; }
+}
+
+os_start() {
+	cat >"$D/ns.sh" <<-EOF
+	mount --bind $D/passwd /etc/passwd &&
+	mount --bind $D/group /etc/group &&
+	mount --bind $D/ns/spool /var/spool &&
+	mount --bind $D/ns/lib /var/lib &&
+	mount --bind $D/ns/run /run || exit 1
+	exec $SMTPD -d -f $D/smtpd.conf
+	EOF
+	unshare -m sh "$D/ns.sh" >>"$D/smtpd.log" 2>&1 &
+	OS_PID=$!
+	mt_pid "$OS_PID"
+	mt_wait_port "$P" 10 && return
+	echo "FAIL: $MT_GROUP: smtpd did not start"
+	tail -n 20 "$D/smtpd.log"
+	exit 1
+}
+
+os_stop() {
+	# smtpd, then whatever is left in its namespace (its privilege-
+	# separated processes share its mount namespace).
+	[ -n "${OS_PID:-}" ] || return 0
+	ns=$(readlink "/proc/$OS_PID/ns/mnt" 2>/dev/null)
+	mt_kill_wait "$OS_PID"
+	[ -n "$ns" ] || return 0
+	left=
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] &&
+		    left="$left ${p#/proc/}"
+	done
+	[ -n "$left" ] && mt_kill_wait $left
+	OS_PID=
+}
+
+os_alive() {
+	# After a case: when smtpd died (a session that ended on its 500
+	# "Pipelining not supported" can crash it), the case says so and a
+	# fresh smtpd serves the next one.
+	kill -0 "$OS_PID" 2>/dev/null && return 0
+	mt_fail "$1: smtpd died during the case" "$D/smtpd.log"
+	os_stop
+	os_start
+	return 1
+}
+
+os_relay
+os_files
+mt_on_exit os_stop
+os_start
+
+# --- helpers -----------------------------------------------------------------
+
+run() {
+	# run NAME KIND "RCPT..." KEY=VALUE...: rc and $T/NAME.out.
+	name=$1
+	mt_msg "$2" "$name" >"$T/$name.in"
+	rcpts=$3
+	shift 3
+	mt_conf "$T/$name.conf" "$P" none auth=auto user= password= tls_ca_file= \
+	    tls_server_name= "$@"
+	mt_send "$name" "$T/$name.conf" $rcpts
+	sleep 0.2
+	os_alive "$name"
+}
+
+sink_find() {
+	for i in $(seq 200); do
+		f=$(grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* |
+		    head -n 1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+sink_count() {
+	grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* | wc -l
+}
+
+rcpt_seen() { grep -c "^C: RCPT TO:<$1>" "$R/transcript"; }
+
+proto_ok() {
+	# OpenSMTPD saw no pipelined command.
+	! grep -q 'Pipelining not supported' "$T/$1.out" "$D/smtpd.log"
+}
+
+deliver() {
+	# deliver NAME KIND CHECK KEY=VALUE...: rc 0, relayed once.
+	name=$1
+	chk=$3
+	run "$1" "$2" "bob-$1@$MT_DOMAIN" "${@:4}"
+	if [ "$rc" != 0 ]; then
+		mt_fail "$name: exit $rc, want 0" "$T/$name.out"
+		return 1
+	fi
+	if ! proto_ok "$name"; then
+		mt_fail "$name: a command was pipelined" "$T/$name.out"
+		return 1
+	fi
+	got=$(sink_find "$name")
+	if [ -z "$got" ]; then
+		mt_fail "$name: not relayed" "$T/$name.out" "$D/smtpd.log"
+		return 1
+	fi
+	if [ "$chk" = bytes ] && ! mt_same_bytes "$name" "$got"; then
+		mt_fail "$name: relayed copy differs" "$T/$name.diff"
+		return 1
+	fi
+	if [ "$chk" = decoded ] && ! mt_same_decoded "$name" "$got"; then
+		mt_fail "$name: relayed copy differs after decoding" \
+		    "$T/$name.diff"
+		return 1
+	fi
+	return 0
+}
+
+if deliver plain plain bytes; then
+	if grep -qE '^> (PIPELINING|BDAT)' "$T/plain.out" ||
+	    grep -q 'PIPELINING' "$T/plain.out"; then
+		mt_fail "plain: OpenSMTPD offered PIPELINING after all" \
+		    "$T/plain.out"
+	else
+		mt_ok "plain: dot lines, no pipelining, relayed byte for byte"
+	fi
+fi
+if deliver 8bit 8bit bytes; then
+	if grep -q 'BODY=8BITMIME' "$T/8bit.out"; then
+		mt_ok "8bit: UTF-8 body with BODY=8BITMIME, relayed byte for byte"
+	else
+		mt_fail "8bit: MAIL lacked BODY=8BITMIME" "$T/8bit.out"
+	fi
+fi
+deliver long long decoded &&
+    mt_ok "long: 5000-octet line re-encoded, same text decoded"
+if deliver multi multi decoded; then
+	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
+	    "$T/multi.in")
+	if mt_strip "$got" | grep -qF -- "$part" &&
+	    [ "$(grep -c '^--=-mt-b0undary' "$got")" = 4 ]; then
+		mt_ok "multi: long-line part re-encoded, other parts unchanged"
+	else
+		mt_fail "multi: other parts or boundaries changed" "$got"
+	fi
+fi
+deliver big big bytes && mt_ok "big: 20 MB with DATA, relayed byte for byte"
+
+partial_case() {
+	# partial_case NAME QUEUE WANT: bob-NAME and carol-NAME accepted,
+	# nosuch@ refused by OpenSMTPD (550).
+	n=$1
+	run "$n" plain "bob-$n@$MT_DOMAIN nosuch@$MT_DOMAIN carol-$n@$MT_DOMAIN" \
+	    "queue=$2" "queue_dir=$T/$n.queue"
+	if [ "$rc" != "$3" ]; then
+		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
+		return
+	fi
+	if ! proto_ok "$n"; then
+		mt_fail "$n: a command was pipelined" "$T/$n.out"
+		return
+	fi
+	if [ "$2" = never ]; then
+		sleep 1
+		if [ "$(sink_count "$n")" != 0 ]; then
+			mt_fail "$n: relayed though all or nothing"
+			return
+		fi
+		mt_ok "$n: 550 for one of three, queue=never: exit 67, nothing relayed"
+		return
+	fi
+	got=$(sink_find "$n")
+	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
+		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
+		return
+	fi
+	if [ "$(rcpt_seen "bob-$n@$MT_DOMAIN")" != 1 ] ||
+	    [ "$(rcpt_seen "carol-$n@$MT_DOMAIN")" != 1 ]; then
+		mt_fail "$n: not relayed to both accepted recipients"
+		return
+	fi
+	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	notice=
+	for i in $(seq 200); do
+		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@" \
+		    "$R"/msg "$R"/msg.* | xargs -r grep -l "$n@" | head -n 1)
+		[ -n "$notice" ] && break
+		sleep 0.1
+	done
+	if [ -z "$notice" ]; then
+		mt_fail "$n: no failure notice for nosuch@" "$T/$n.q.out"
+	else
+		mt_ok "$n: 550 for one of three, queued mode: exit 0, relayed to two, a notice"
+	fi
+}
+
+partial_case partial-never never 67
+partial_case partial-queue on-failure 0
+
+policy_case() {
+	# policy_case NAME QUEUE WANT: bob-NAME accepted, busy@ 451.
+	n=$1
+	run "$n" plain "bob-$n@$MT_DOMAIN busy@$MT_DOMAIN" "queue=$2" \
+	    "queue_dir=$T/$n.queue"
+	if [ "$rc" != "$3" ]; then
+		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
+		return
+	fi
+	if ! grep -q '< 451 4.7.1 busy' "$T/$n.out"; then
+		mt_fail "$n: OpenSMTPD's filter did not answer 451" "$T/$n.out"
+		return
+	fi
+	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	if [ "$2" = never ]; then
+		sleep 1
+		if [ "$(sink_count "$n")" != 0 ] || [ "$nq" != 0 ]; then
+			mt_fail "$n: relayed or queued though queue=never"
+			return
+		fi
+		mt_ok "$n: filter 451, queue=never: exit 75, nothing relayed"
+		return
+	fi
+	got=$(sink_find "$n")
+	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
+		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
+	elif [ "$nq" != 1 ] ||
+	    ! "$RM" -C "$T/$n.conf" -bp 2>&1 | grep -q "busy@$MT_DOMAIN"; then
+		mt_fail "$n: busy@ not kept in the queue ($nq queued)"
+	else
+		mt_ok "$n: filter 451 for one, queued mode: exit 0, relayed to bob, busy@ queued"
+	fi
+}
+
+policy_case policy-never never 75
+policy_case policy-queue on-failure 0
+
+mt_finish
