@@ -48,6 +48,12 @@ mt_need() {
 	fi
 }
 
+mt_need_unshare() {
+	# A server with compiled-in paths runs in a private mount namespace.
+	why=$(unshare -m true 2>&1) ||
+	    mt_skip "no private mount namespace here (unshare -m: $why)"
+}
+
 mt_begin() {
 	# The group's directory (0755: servers drop to unprivileged users
 	# and must reach their files), the test CA and server certificate,
@@ -252,7 +258,7 @@ mt_msg() {
 mt_strip() {
 	# mt_strip FILE: FILE without the trace headers at its top, LF line
 	# ends (what was sent, as relaymail was given it).
-	awk 'BEGIN { top = 1; skip = 0 }
+	LC_ALL=C awk 'BEGIN { top = 1; skip = 0 }
 	    { sub(/\r$/, "") }
 	    top && /^[ \t]/ && skip { next }
 	    top && tolower($0) ~ /^(return-path|received|delivered-to|x-original-to|envelope-to|delivery-date):/ {

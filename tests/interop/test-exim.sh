@@ -26,6 +26,7 @@
 . "$(dirname "$0")/lib-deb.sh"
 
 mt_need perl unshare ldconfig dpkg-deb saslpasswd2 timeout
+mt_need_unshare
 deb_fetch exim4-daemon-heavy ||
     mt_skip "exim4-daemon-heavy cannot be fetched ($DEB_WHY)"
 mt_begin

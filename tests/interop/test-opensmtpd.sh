@@ -25,6 +25,7 @@
 . "$(dirname "$0")/lib-deb.sh"
 
 mt_need perl unshare dpkg-deb timeout
+mt_need_unshare
 [ -x "$MT_TOP/tests/relay/testrelay" ] ||
     { echo "FAIL: $MT_GROUP: tests/relay/testrelay is not built"; exit 1; }
 deb_fetch opensmtpd || mt_skip "opensmtpd cannot be fetched ($DEB_WHY)"
