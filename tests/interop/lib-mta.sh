@@ -308,3 +308,27 @@ mt_maildir_count() {
 	# mt_maildir_count DIR NAME: the copies of case NAME in Maildir DIR.
 	grep -l -s "^X-Test-Case: $2\$" "$1"/new/* | wc -l
 }
+
+# testrelay as a sink: DIR/msg, DIR/msg.2, ... (DIR/*.part: being written)
+mt_sink_files() {
+	for f in "$1"/msg "$1"/msg.*; do
+		case $f in *.part) continue ;; esac
+		[ -f "$f" ] && printf '%s\n' "$f"
+	done
+}
+
+mt_sink_find() {
+	# mt_sink_find DIR NAME: waits for the message of case NAME.
+	for i in $(seq 200); do
+		f=$(mt_sink_files "$1" | xargs -r grep -l -s \
+		    "^X-Test-Case: $2"$'\r'"\$" | head -n 1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+mt_sink_count() {
+	mt_sink_files "$1" | xargs -r grep -l -s "^X-Test-Case: $2"$'\r'"\$" |
+	    wc -l
+}

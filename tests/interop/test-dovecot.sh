@@ -130,20 +130,8 @@ run() {
 	mt_send "$name" "$T/$name.conf" $rcpts
 }
 
-sink_find() {
-	# sink_find NAME: the message of case NAME the relay got (waits).
-	for i in $(seq 200); do
-		f=$(grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* |
-		    head -n 1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-
-sink_count() {
-	grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* | wc -l
-}
+sink_find() { mt_sink_find "$R" "$1"; }
+sink_count() { mt_sink_count "$R" "$1"; }
 
 rcpt_seen() {	# rcpt_seen ADDR: RCPTs Dovecot relayed for ADDR
 	grep -c "^C: RCPT TO:<$1>" "$R/transcript"
@@ -281,7 +269,7 @@ partial_case() {
 	notice=
 	for i in $(seq 100); do
 		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch-$n@" \
-		    "$R"/msg "$R"/msg.* | head -n 1)
+		    $(mt_sink_files "$R") | head -n 1)
 		[ -n "$notice" ] && break
 		sleep 0.1
 	done

@@ -160,19 +160,8 @@ run() {
 	os_alive "$name"
 }
 
-sink_find() {
-	for i in $(seq 200); do
-		f=$(grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* |
-		    head -n 1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-
-sink_count() {
-	grep -l -s "^X-Test-Case: $1"$'\r'"\$" "$R"/msg "$R"/msg.* | wc -l
-}
+sink_find() { mt_sink_find "$R" "$1"; }
+sink_count() { mt_sink_count "$R" "$1"; }
 
 rcpt_seen() { grep -c "^C: RCPT TO:<$1>" "$R/transcript"; }
 
@@ -278,7 +267,7 @@ partial_case() {
 	notice=
 	for i in $(seq 200); do
 		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@" \
-		    "$R"/msg "$R"/msg.* | xargs -r grep -l "$n@" | head -n 1)
+		    $(mt_sink_files "$R") | xargs -r grep -l "$n@" | head -n 1)
 		[ -n "$notice" ] && break
 		sleep 0.1
 	done
