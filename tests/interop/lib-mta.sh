@@ -92,6 +92,21 @@ mt_kill_wait() {
 	kill -9 $alive 2>/dev/null
 }
 
+mt_stop_ns() {
+	# mt_stop_ns PID: stops the server PID that runs in a mount
+	# namespace of its own, then whatever is left in that namespace
+	# (processes it forked, which share it).
+	ns=$(readlink "/proc/$1/ns/mnt" 2>/dev/null)
+	mt_kill_wait "$1"
+	[ -n "$ns" ] && [ "$ns" != "$(readlink /proc/$$/ns/mnt)" ] || return 0
+	left=
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] &&
+		    left="$left ${p#/proc/}"
+	done
+	[ -n "$left" ] && mt_kill_wait $left
+}
+
 mt_cleanup() {
 	for f in $MT_STOPS; do
 		"$f"

@@ -9,12 +9,14 @@
 # has that user (as nobody's uid) and a private /etc/ld.so.cache knows the
 # unpacked libraries. The host's files are never changed.
 #
-# One daemon, three listeners on 127.0.0.1:
+# One daemon with three listeners on 127.0.0.1:
 #   TLS     implicit TLS (RFC 8314), PIPELINING, CHUNKING
 #   SUB     STARTTLS (RFC 3207), PIPELINING, CHUNKING
 #   STRICT  STARTTLS, neither PIPELINING nor CHUNKING: Exim drops a client
 #           that sends a command before the previous reply (RFC 5321
 #           section 4.3.2, its strict synchronisation check)
+# and a second daemon (8BITMIME is not a per-listener choice in Exim):
+#   7BIT    STARTTLS, neither 8BITMIME nor SMTPUTF8
 # AUTH after TLS only: PLAIN, LOGIN (plaintext driver), CRAM-MD5
 # (cram_md5 driver), SCRAM-SHA-256 (Cyrus SASL with a private sasldb).
 # Policy: RCPT to busy@ is deferred by an ACL (450 4.7.1), unknown local
@@ -36,10 +38,11 @@ EXIM=$D/root/usr/sbin/exim4
 [ -x "$EXIM" ] || mt_skip "no exim4 binary in the package"
 miss=$(deb_missing_libs "$D/root" "$EXIM")
 [ -z "$miss" ] || mt_skip "exim4 lacks $miss"
-set -- $(mt_free_ports 3)
+set -- $(mt_free_ports 4)
 P_TLS=$1
 P_SUB=$2
 P_STRICT=$3
+P_7BIT=$4
 
 ex_files() {
 	# The namespace's files, the sasldb, spool, log and mail dirs.
@@ -162,44 +165,55 @@ ex_conf() {
 	EOF
 }
 
+ex_conf7() {
+	# The second daemon: one STARTTLS listener, neither 8BITMIME (RFC
+	# 6152) nor SMTPUTF8 (RFC 6531) offered; its own spool and log.
+	sed -e "s|^spool_directory = .*|spool_directory = $D/spool7|" \
+	    -e "s|^log_file_path = .*|log_file_path = $D/log7/%slog|" \
+	    -e "s|^pid_file_path = .*|pid_file_path = $D/exim7.pid|" \
+	    -e "s|^daemon_smtp_ports = .*|daemon_smtp_ports = $P_7BIT|" \
+	    -e "/^tls_on_connect_ports/d" \
+	    -e "s|^smtputf8_advertise_hosts = .*|smtputf8_advertise_hosts =|" \
+	    -e "s|^primary_hostname = .*|&\\
+accept_8bitmime = false|" "$D/exim.conf" >"$D/exim7.conf"
+	mkdir -p "$D/spool7" "$D/log7"
+	chown nobody:nogroup "$D/spool7" "$D/log7"
+}
+
 ex_start() {
+	# ex_start CONFIG PORT...: a daemon in a namespace of its own.
 	cat >"$D/ns.sh" <<-EOF
 	mount --bind $D/passwd /etc/passwd &&
 	mount --bind $D/group /etc/group &&
 	mount --bind $D/ld.so.cache /etc/ld.so.cache || exit 1
-	exec $EXIM -bdf -C $D/exim.conf
+	exec $EXIM -bdf -C "\$1"
 	EOF
-	unshare -m sh "$D/ns.sh" >"$D/daemon.out" 2>&1 &
-	EX_PID=$!
-	mt_pid "$EX_PID"
-	mt_on_exit ex_stop
-	for p in $P_TLS $P_SUB $P_STRICT; do
+	unshare -m sh "$D/ns.sh" "$1" >>"$D/daemon.out" 2>&1 &
+	EX_PIDS="$EX_PIDS $!"
+	mt_pid "$!"
+	shift
+	for p in "$@"; do
 		mt_wait_port "$p" 10 && continue
 		echo "FAIL: $MT_GROUP: exim did not start"
-		cat "$D/daemon.out" "$D"/log/* 2>/dev/null | tail -n 20
+		cat "$D/daemon.out" "$D"/log*/* 2>/dev/null | tail -n 20
 		exit 1
 	done
 }
 
 ex_stop() {
-	# The daemon, then whatever is left in its namespace (receiving or
-	# delivery processes it forked): those share its mount namespace.
-	[ -n "${EX_PID:-}" ] || return 0
-	ns=$(readlink "/proc/$EX_PID/ns/mnt" 2>/dev/null)
-	mt_kill_wait "$EX_PID"
-	[ -n "$ns" ] || return 0
-	left=
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] &&
-		    left="$left ${p#/proc/}"
+	for p in $EX_PIDS; do
+		mt_stop_ns "$p"
 	done
-	[ -n "$left" ] && mt_kill_wait $left
-	EX_PID=
+	EX_PIDS=
 }
 
+EX_PIDS=
 ex_files
 ex_conf
-ex_start
+ex_conf7
+mt_on_exit ex_stop
+ex_start "$D/exim.conf" $P_TLS $P_SUB $P_STRICT
+ex_start "$D/exim7.conf" $P_7BIT
 
 # --- helpers -----------------------------------------------------------------
 
@@ -210,6 +224,7 @@ port_of() {
 	implicit) echo "$P_TLS" ;;
 	starttls) echo "$P_SUB" ;;
 	strict) echo "$P_STRICT" ;;
+	7bit) echo "$P_7BIT" ;;
 	esac
 }
 
@@ -315,12 +330,62 @@ if deliver 8bit implicit 8bit bytes auth=plain; then
 	fi
 fi
 
+# The same 8-bit text to the daemon without 8BITMIME: re-encoded as
+# quoted-printable, nothing 8-bit on the wire, the same text decoded.
+if deliver 8bit-7bit 7bit 8bit decoded auth=plain; then
+	if grep -q 'BODY=8BITMIME' "$T/8bit-7bit.out"; then
+		mt_fail "8bit-7bit: BODY=8BITMIME where it is not offered" \
+		    "$T/8bit-7bit.out"
+	elif LC_ALL=C grep -q '[^ -~	]' "$got"; then
+		mt_fail "8bit-7bit: 8-bit octets reached Exim" "$got"
+	elif ! grep -qi '^Content-Transfer-Encoding: quoted-printable' "$got"
+	then
+		mt_fail "8bit-7bit: not declared quoted-printable" "$got"
+	else
+		mt_ok "8bit-7bit: no 8BITMIME: re-encoded quoted-printable, same text decoded"
+	fi
+fi
+
+# A non-ASCII address where SMTPUTF8 is not offered: refused before
+# anything is sent (RFC 6531 section 3.4), exit 69.
+n=utf8-addr
+run "$n" 7bit plain "j$(printf '\303\266')rg@$MT_DOMAIN bob@$MT_DOMAIN" auth=plain
+sleep 0.3
+if [ "$rc" != 69 ]; then
+	mt_fail "$n: exit $rc, want 69" "$T/$n.out"
+elif [ "$(mt_maildir_count "$(box bob)" "$n")" != 0 ] ||
+    grep -q "id=$MT_GROUP-$n@" "$D/log7/mainlog"; then
+	mt_fail "$n: Exim took the message" "$D/log7/mainlog"
+else
+	mt_ok "$n: UTF-8 address, no SMTPUTF8 offered: exit 69, nothing sent"
+fi
+
 # A 5000-octet line: the data ACL refuses it as it is; relaymail must
 # re-encode it (quoted-printable) so that Exim takes it.
 deliver long implicit long decoded auth=plain &&
     mt_ok "long: 5000-octet line re-encoded, taken, same text decoded"
 deliver long-strict strict long decoded auth=plain &&
     mt_ok "long-strict: the same without PIPELINING/CHUNKING"
+
+# Queued first (queue=always), re-encoded for the relay that takes it
+# at the queue run.
+n=long-queued
+run "$n" implicit long "bob@$MT_DOMAIN" auth=plain queue=always \
+    "queue_dir=$T/$n.queue"
+if [ "$rc" != 0 ] || [ "$(mt_maildir_count "$(box bob)" "$n")" != 0 ]; then
+	mt_fail "$n: exit $rc, want 0 and nothing sent yet" "$T/$n.out"
+else
+	timeout 120 "$RM" -C "$T/$n.conf" -q >"$T/$n.q.out" 2>&1
+	qrc=$?
+	got=$(mt_maildir_find "$(box bob)" "$n" 20)
+	if [ "$qrc" != 0 ] || [ -z "$got" ]; then
+		mt_fail "$n: queue run exit $qrc, not delivered" "$T/$n.q.out"
+	elif ! mt_same_decoded "$n" "$got"; then
+		mt_fail "$n: delivered copy differs after decoding" "$T/$n.diff"
+	else
+		mt_ok "$n: queued, then re-encoded at the queue run, same text decoded"
+	fi
+fi
 
 # Multipart with one long-line part: that part re-encoded, the other
 # parts and the boundaries byte for byte.

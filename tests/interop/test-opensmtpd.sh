@@ -114,18 +114,7 @@ os_start() {
 }
 
 os_stop() {
-	# smtpd, then whatever is left in its namespace (its privilege-
-	# separated processes share its mount namespace).
-	[ -n "${OS_PID:-}" ] || return 0
-	ns=$(readlink "/proc/$OS_PID/ns/mnt" 2>/dev/null)
-	mt_kill_wait "$OS_PID"
-	[ -n "$ns" ] || return 0
-	left=
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] &&
-		    left="$left ${p#/proc/}"
-	done
-	[ -n "$left" ] && mt_kill_wait $left
+	[ -n "${OS_PID:-}" ] && mt_stop_ns "$OS_PID"
 	OS_PID=
 }
 
@@ -317,5 +306,9 @@ policy_case() {
 
 policy_case policy-never never 75
 policy_case policy-queue on-failure 0
+
+why="OpenSMTPD's TLS server side fails every handshake on Debian 12"
+mt_skipcase "implicit TLS, STARTTLS: $why"
+mt_skipcase "AUTH mechanisms, wrong password: AUTH is offered over TLS only"
 
 mt_finish
