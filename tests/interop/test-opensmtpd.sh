@@ -11,8 +11,11 @@
 # The listener is plaintext on 127.0.0.1 (tls = none: relaymail allows
 # that on loopback only): on Debian 12 OpenSMTPD is built against OpenSSL
 # 3, with which its server side cannot complete any TLS handshake (its
-# upstream issues #1171 and #1239), so neither implicit TLS nor STARTTLS
-# can be tested here, and it offers AUTH only over TLS. It offers no
+# upstream issues #1171 and #1239): its privilege-separated key signing
+# fails, it logs "io-error: error:0A080006:SSL routines::EVP lib" (or
+# "internal error") and sends an internal_error alert, with RSA and ECDSA
+# keys, TLS 1.2 and 1.3, smtps and STARTTLS alike. So neither implicit TLS
+# nor STARTTLS can be tested here, and it offers AUTH only over TLS. It offers no
 # PIPELINING: a command sent before the previous reply gets "500 5.5.1
 # Invalid command: Pipelining not supported" and the transaction is
 # dropped, so every command, QUIT after the end of data included, must
