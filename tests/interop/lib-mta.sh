@@ -54,6 +54,18 @@ mt_need_unshare() {
 	    mt_skip "no private mount namespace here (unshare -m: $why)"
 }
 
+mt_etc_copy() {
+	# A copy of /etc in $MT_DIR/etc, for a namespace to bind over /etc.
+	# The whole directory, not single files: a file bind-mounted in
+	# another namespace is detached when the host replaces that file
+	# (useradd, groupadd and ldconfig rename a new copy into place), and
+	# other tests on this machine may do just that meanwhile.
+	# The host's secrets stay out of it (no server here needs them).
+	cp -a /etc "$MT_DIR/etc" 2>/dev/null || mt_skip "cannot copy /etc"
+	rm -rf "$MT_DIR"/etc/shadow* "$MT_DIR"/etc/gshadow* "$MT_DIR/etc/ssh" \
+	    "$MT_DIR/etc/ssl/private"
+}
+
 mt_begin() {
 	# The group's directory (0755: servers drop to unprivileged users
 	# and must reach their files), the test CA and server certificate,
@@ -113,6 +125,7 @@ mt_cleanup() {
 	done
 	[ -n "$MT_PIDS" ] && mt_kill_wait $MT_PIDS
 	[ -n "$MT_DIR" ] || return 0
+	rm -rf "$MT_DIR/etc"
 	if [ -n "${MT_KEEP:-}" ] || [ "$MT_NFAIL" != 0 ]; then
 		echo "# $MT_GROUP: kept $MT_DIR"
 	else

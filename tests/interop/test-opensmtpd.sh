@@ -5,8 +5,8 @@
 # (/var/spool/smtpd), chroot (/var/lib/opensmtpd/empty), control socket
 # (/run/smtpd.sock) and users (opensmtpd, opensmtpq) are compiled in: it
 # runs in a private mount namespace (unshare -m) where test directories
-# are bound over /var/spool, /var/lib and /run, and a copy of /etc/passwd
-# and /etc/group has those users. The host's files are never changed.
+# are bound over /var/spool, /var/lib and /run, and over /etc a copy of
+# it whose passwd and group have those users. The host's files are never changed.
 #
 # The listener is plaintext on 127.0.0.1 (tls = none: relaymail allows
 # that on loopback only): on Debian 12 OpenSMTPD is built against OpenSSL
@@ -59,18 +59,17 @@ os_free_id() {
 }
 
 os_files() {
-	cp /etc/passwd "$D/passwd"
-	cp /etc/group "$D/group"
+	mt_etc_copy
 	u1=$(os_free_id 1)
 	u2=$(os_free_id 2)
 	getent passwd opensmtpd >/dev/null ||
 	    echo "opensmtpd:x:$u1:$u1::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
-	    >>"$D/passwd"
+	    >>"$D/etc/passwd"
 	getent passwd opensmtpq >/dev/null ||
 	    echo "opensmtpq:x:$u2:$u2::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
-	    >>"$D/passwd"
-	getent group opensmtpd >/dev/null || echo "opensmtpd:x:$u1:" >>"$D/group"
-	getent group opensmtpq >/dev/null || echo "opensmtpq:x:$u2:" >>"$D/group"
+	    >>"$D/etc/passwd"
+	getent group opensmtpd >/dev/null || echo "opensmtpd:x:$u1:" >>"$D/etc/group"
+	getent group opensmtpq >/dev/null || echo "opensmtpq:x:$u2:" >>"$D/etc/group"
 	mkdir -p "$D/ns/spool" "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
 	chmod 755 "$D/ns" "$D/ns/spool" "$D/ns/lib" "$D/ns/lib/opensmtpd" \
 	    "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
@@ -100,8 +99,7 @@ os_relay() {
 
 os_start() {
 	cat >"$D/ns.sh" <<-EOF
-	mount --bind $D/passwd /etc/passwd &&
-	mount --bind $D/group /etc/group &&
+	mount --bind $D/etc /etc &&
 	mount --bind $D/ns/spool /var/spool &&
 	mount --bind $D/ns/lib /var/lib &&
 	mount --bind $D/ns/run /run || exit 1
