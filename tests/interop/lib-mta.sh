@@ -154,6 +154,24 @@ mt_wait_port() {
 	return 1
 }
 
+mt_pipelined() {
+	# mt_pipelined PORT CMD...: on a plaintext connection, after the
+	# greeting, writes every CMD in one go (as a client that pipelines
+	# would) and prints what the server answers within 3 s.
+	perl -MIO::Socket::INET -MIO::Select -e '
+	    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+		PeerPort => shift, Timeout => 5) or exit 1;
+	    my $sel = IO::Select->new($s);
+	    my ($buf, $out) = ("", "");
+	    sub rd { my $t = shift; while ($sel->can_read($t)) {
+		last unless sysread($s, $buf, 65536); $out .= $buf;
+		last if $t < 1 && $out =~ /\r\n\z/; } }
+	    rd(0.5);
+	    syswrite($s, join("", map { "$_\r\n" } @ARGV));
+	    rd(3);
+	    print $out;' "$@"
+}
+
 # --- cases -------------------------------------------------------------------
 
 mt_ok() { echo "ok: $*"; MT_NOK=$((MT_NOK + 1)); }

@@ -190,6 +190,18 @@ deliver() {
 	return 0
 }
 
+# The premise: OpenSMTPD refuses a command sent before its reply.
+out=$(mt_pipelined "$P" "EHLO premise.example.test" "MAIL FROM:<$MT_USER>" \
+    "RCPT TO:<bob@$MT_DOMAIN>")
+if echo "$out" | grep -q '^500 5.5.1 Invalid command: Pipelining not supported'
+then
+	mt_ok "premise: a pipelined command gets 500 (no PIPELINING offered)"
+else
+	mt_fail "premise: OpenSMTPD took pipelined commands: $out"
+fi
+sleep 0.3
+os_alive premise
+
 if deliver plain plain bytes; then
 	if grep -qE '^> (PIPELINING|BDAT)' "$T/plain.out" ||
 	    grep -q 'PIPELINING' "$T/plain.out"; then
