@@ -27,6 +27,14 @@
 #define BOUNDS_HEADER		65536
 #define BOUNDS_HEADERS_TOTAL	(1024 * 1024)
 #define BOUNDS_HEADER_COUNT	1000
+/* RFC 2046 §5.1.1: a multipart boundary is 1 to 70 characters. */
+#define BOUNDS_MIME_BOUNDARY	70
+/* MIME nesting we follow when a part must be re-encoded; real mail nests
+ * 3-5 levels, and Postfix's mime_nesting_limit is 100 too. */
+#define BOUNDS_MIME_DEPTH	100
+/* Parts that need re-encoding or folding in one message (our cap: each
+ * costs a record of the scan, the rest of the message costs nothing). */
+#define BOUNDS_MIME_FIXES	1000
 /* Messages up to this size stay in memory; beyond, an unlinked temp file. */
 #define BOUNDS_SPOOL_MEM	(256 * 1024)
 /* Largest message we accept at all (same as Postfix's default ×5). */

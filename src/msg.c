@@ -50,6 +50,8 @@ msg_free(struct msg *m)
 		free(m->hdrs.v[i].value);
 	}
 	free(m->hdrs.v);
+	if (m->mime != NULL && m->mime_free != NULL)
+		m->mime_free(m->mime);
 	spool_free(&m->body);
 	msg_init(m);
 }

@@ -37,6 +37,14 @@ struct hdrs {
 	size_t		 n, cap;
 };
 
+struct msg;
+typedef int (*msg_write_fn)(void *ctx, const void *buf, size_t len,
+    struct err *);
+/* A rewriting of the whole message for one relay (set by mime.c):
+ * writes headers, empty line and body to fn. */
+typedef int (*msg_rewrite_fn)(struct msg *, msg_write_fn fn, void *ctx,
+    struct err *);
+
 struct msg {
 	struct hdrs	 hdrs;
 	struct spool	 body;		/* canonical CRLF body */
@@ -45,6 +53,12 @@ struct msg {
 	size_t		 longest_line;	/* longest line, octets without CRLF */
 	size_t		 nul_removed;
 	int		 bare_cr;	/* bare CRs were replaced */
+	/* What mime.c learnt (owned, freed by mime_free) and the rewriting
+	 * it chose for the current relay (NULL: sent as stored). */
+	void		*mime;
+	void		(*mime_free)(void *);
+	msg_rewrite_fn	 rewrite;
+	off_t		 rewrite_size;	/* octets the rewriting writes */
 };
 
 #define MSG_DOT_ENDS	0x01	/* a line holding only "." ends input */
@@ -55,7 +69,8 @@ void	 msg_init(struct msg *);
 int	 msg_read(struct msg *, int fd, int flags, struct err *);
 void	 msg_free(struct msg *);
 
-/* Total size in octets of the message as msg_emit(0) writes it. */
+/* Total size in octets of the message as msg_emit writes it without
+ * MSG_EMIT_STORED (the rewritten size when a rewriting is set). */
 off_t	 msg_size(const struct msg *);
 
 /*
@@ -65,11 +80,14 @@ off_t	 msg_size(const struct msg *);
  * §4.5.2), correct across block boundaries; the terminating ".\r\n" is NOT
  * written (the caller adds it, with QUIT when pipelining). The body spool
  * is rewound first, so msg_emit may be called more than once.
+ * When m->rewrite is set (mime.h: the message as one relay must get
+ * it), that is what is written, unless MSG_EMIT_STORED asks for the
+ * message as stored (the queue keeps the original, so a queued message
+ * is rewritten for the relay that finally takes it).
  * write_fn returns 0 or -1 (filling err).
  */
 #define MSG_EMIT_DOTSTUFF	0x01
-typedef int (*msg_write_fn)(void *ctx, const void *buf, size_t len,
-    struct err *);
+#define MSG_EMIT_STORED		0x02
 int	 msg_emit(struct msg *, int flags, msg_write_fn write_fn, void *ctx,
 	    struct err *);
 

@@ -23,6 +23,9 @@ msg_size(const struct msg *m)
 	off_t n = 2 + m->body.len;	/* the empty line and the body */
 	size_t i;
 
+	if (m->rewrite != NULL)
+		return m->rewrite_size;
+
 	for (i = 0; i < m->hdrs.n; i++)
 		n += (off_t)(strlen(m->hdrs.v[i].name) + 1 +
 		    strlen(m->hdrs.v[i].value) + 2);
@@ -61,6 +64,13 @@ static int
 em_str(struct emitter *w, const char *s, struct err *e)
 {
 	return em_put(w, s, strlen(s), e);
+}
+
+/* msg_write_fn over em_put, for a rewriting. */
+static int
+em_sink(void *ctx, const void *buf, size_t len, struct err *e)
+{
+	return em_put(ctx, buf, len, e);
 }
 
 static int
@@ -102,7 +112,11 @@ msg_emit(struct msg *m, int flags, msg_write_fn fn, void *ctx, struct err *e)
 	blockbuf_init(&w->out, w->buf, sizeof(w->buf), fn, ctx);
 	w->bol = 1;
 	w->stuff = (flags & MSG_EMIT_DOTSTUFF) != 0;
-	r = emit_all(m, w, rbuf, e);
+	if (m->rewrite != NULL && !(flags & MSG_EMIT_STORED))
+		r = m->rewrite(m, em_sink, w, e) == -1 ? -1 :
+		    blockbuf_flush(&w->out, e);
+	else
+		r = emit_all(m, w, rbuf, e);
 	free(w);
 	free(rbuf);
 	return r;

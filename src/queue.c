@@ -81,7 +81,7 @@ queue_trace(const struct qrun *r, const char *id, const char *what,
 static int
 emit_msg(void *ctx, msg_write_fn fn, void *wctx, struct err *e)
 {
-	return msg_emit(ctx, 0, fn, wctx, e);
+	return msg_emit(ctx, MSG_EMIT_STORED, fn, wctx, e);
 }
 
 static int

@@ -35,6 +35,8 @@ msg_permanent(int rc, const struct err *e, const struct relay_reply *last,
 		return 0;
 	if (e->code == EX_DATAERR)
 		return 1;
+	if (e->code == EX_UNAVAILABLE && stage == STAGE_MAIL)
+		return 1;	/* e.g. SMTPUTF8 needed and not offered */
 	return last != NULL && last->code >= 500 && last->code <= 599 &&
 	    (stage == STAGE_MAIL || stage == STAGE_DATA || stage == STAGE_EOD);
 }

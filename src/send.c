@@ -17,6 +17,7 @@
 #include "hdr.h"
 #include "host.h"
 #include "log.h"
+#include "mime.h"
 #include "priv.h"
 #include "queue.h"
 #include "relay.h"
@@ -375,6 +376,9 @@ send_run(struct send_ctx *s, struct err *e)
 	}
 	resolve_maildomain(s);
 	if (prepare_message(s, e) == -1)
+		return -1;
+	/* What no relay could take fails now, before a connection. */
+	if (mime_check(&s->msg, e) == -1)
 		return -1;
 	if (s->cli->mode == CLI_DRY_RUN) {
 		diag_print_plan(s->acct, s->why, s->maildomain, &s->env,

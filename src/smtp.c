@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mime.h"
 #include "smtp.h"
 
 int
@@ -283,6 +284,12 @@ smtp_mail(struct relay_session *s, const struct envelope *env,
 	int bad = 0;
 
 	s->stage = STAGE_MAIL;
+	/* RFC 6531 §3.4: without SMTPUTF8 a non-ASCII address cannot be
+	 * sent (and no downgrade exists); a permanent failure. */
+	if (!s->caps.smtputf8 && env_utf8(env))
+		return err_set(e, EX_UNAVAILABLE, "a non-ASCII address "
+		    "needs SMTPUTF8, which %s does not offer (RFC 6531 "
+		    "§3.4)", s->conn.peer);
 	if (s->caps.size > 0 && size > s->caps.size)
 		return err_set(e, EX_DATAERR, "message size %lld exceeds "
 		    "relay limit %lld (%s)", size, s->caps.size, s->conn.peer);
@@ -295,7 +302,7 @@ smtp_mail(struct relay_session *s, const struct envelope *env,
 		bad |= param(cmd, sizeof(cmd), " BODY=8BITMIME");
 	else if (s->caps.eightbitmime && env->body == 7)
 		bad |= param(cmd, sizeof(cmd), " BODY=7BIT");
-	if (s->caps.smtputf8 && env_utf8(env))
+	if (s->caps.smtputf8 && (env_utf8(env) || mime_headers_8bit(m)))
 		bad |= param(cmd, sizeof(cmd), " SMTPUTF8");
 	if (s->caps.dsn && env->dsn_ret != NULL) {
 		bad |= snprintf(p, sizeof(p), " RET=%s", env->dsn_ret) >=

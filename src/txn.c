@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "mime.h"
 #include "relay.h"
 #include "smtp.h"
 #include "txn_int.h"
@@ -331,6 +332,11 @@ relay_send(struct relay_session *s, const struct envelope *env,
 		rcpt[i].state = RCPT_PENDING;
 		memset(&rcpt[i].reply, 0, sizeof(rcpt[i].reply));
 	}
+	/* Made sendable for this relay (8BITMIME known now), or refused
+	 * before anything of the transaction leaves. */
+	if (mime_prepare(m, s->caps.eightbitmime, s->caps.smtputf8,
+	    s->conn.trace, e) == -1)
+		return -1;
 	/* RFC 3030: BDAT carries the octets as they are, with no 354 to
 	 * wait for and no dot-stuffing. */
 	if (s->caps.chunking)
