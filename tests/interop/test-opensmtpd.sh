@@ -156,8 +156,9 @@ sink_count() { mt_sink_count "$R" "$1"; }
 rcpt_seen() { grep -c "^C: RCPT TO:<$1>" "$R/transcript"; }
 
 proto_ok() {
-	# OpenSMTPD saw no pipelined command.
-	! grep -q 'Pipelining not supported' "$T/$1.out" "$D/smtpd.log"
+	# OpenSMTPD saw no pipelined command in case $1 (relaymail's -v
+	# transcript has every reply it got).
+	! grep -q 'Pipelining not supported' "$T/$1.out"
 }
 
 deliver() {
