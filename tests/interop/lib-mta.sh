@@ -301,6 +301,14 @@ mt_msg() {
 
 # --- checks --------------------------------------------------------------------
 
+mt_quit_after_reply() {
+	# mt_quit_after_reply NAME: in relaymail's -v transcript of case
+	# NAME, QUIT follows the reply to the end of data (RFC 5321 section
+	# 4.3.2: without PIPELINING a client waits for every reply).
+	awk '/^> \.$/ { dot = 1 } dot && /^> QUIT/ && !got { bad = 1 }
+	    dot && /^< [0-9][0-9][0-9] / { got = 1 } END { exit bad }' "$T/$1.out"
+}
+
 mt_strip() {
 	# mt_strip FILE: FILE without the trace headers at its top, LF line
 	# ends (what was sent, as relaymail was given it).

@@ -288,6 +288,10 @@ deliver() {
 		mt_fail "$name: Exim saw a synchronisation error" "$D/log/mainlog"
 		return 1
 	fi
+	if [ "$2" = strict ] && ! mt_quit_after_reply "$name"; then
+		mt_fail "$name: QUIT before the end-of-data reply" "$T/$name.out"
+		return 1
+	fi
 	return 0
 }
 

@@ -174,6 +174,10 @@ deliver() {
 		mt_fail "$name: a command was pipelined" "$T/$name.out"
 		return 1
 	fi
+	if ! mt_quit_after_reply "$name"; then
+		mt_fail "$name: QUIT before the end-of-data reply" "$T/$name.out"
+		return 1
+	fi
 	got=$(sink_find "$name")
 	if [ -z "$got" ]; then
 		mt_fail "$name: not relayed" "$T/$name.out" "$D/smtpd.log"
@@ -209,7 +213,7 @@ if deliver plain plain bytes; then
 		mt_fail "plain: OpenSMTPD offered PIPELINING after all" \
 		    "$T/plain.out"
 	else
-		mt_ok "plain: dot lines, no pipelining, relayed byte for byte"
+		mt_ok "plain: dot lines, no pipelining, QUIT after the end-of-data reply, relayed byte for byte"
 	fi
 fi
 if deliver 8bit 8bit bytes; then
