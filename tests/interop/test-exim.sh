@@ -131,7 +131,7 @@ ex_conf() {
 	boxes:
 	  driver = accept
 	  domains = $MT_DOMAIN
-	  local_parts = alice : bob : carol : dave
+	  local_parts = alice : bob : carol : dave : $UTF8_LP
 	  transport = box
 
 	begin transports
@@ -218,6 +218,7 @@ ex_stop() {
 }
 
 EX_PIDS=
+UTF8_LP=j$(printf '\303\266')rg	# a non-ASCII local part (RFC 6531)
 ex_files
 ex_conf
 ex_conf7
@@ -371,6 +372,29 @@ if deliver 8bit-7bit 7bit 8bit decoded auth=plain; then
 	else
 		mt_ok "8bit-7bit: no 8BITMIME: re-encoded quoted-printable, same text decoded"
 	fi
+fi
+
+# A non-ASCII address where SMTPUTF8 is offered: SMTPUTF8 on MAIL (RFC
+# 6531 section 3.4), delivered to that mailbox, UTF-8 headers unchanged.
+n=utf8-ok
+{
+	mt_head "$n" 'MIME-Version: 1.0' \
+	    'Content-Type: text/plain; charset=utf-8' \
+	    'Content-Transfer-Encoding: 8bit' \
+	    "Cc: J$(printf '\303\266')rg <$UTF8_LP@$MT_DOMAIN>"
+	printf 'Gr\303\274\303\237e\n'
+} >"$T/$n.in"
+mt_conf "$T/$n.conf" "$P_TLS" implicit auth=plain
+mt_send "$n" "$T/$n.conf" "$UTF8_LP@$MT_DOMAIN"
+got=$(mt_maildir_find "$(box "$UTF8_LP")" "$n" 20)
+if [ "$rc" != 0 ]; then
+	mt_fail "$n: exit $rc, want 0" "$T/$n.out"
+elif ! grep -q '^> MAIL FROM:<[^>]*>.* SMTPUTF8' "$T/$n.out"; then
+	mt_fail "$n: MAIL lacked SMTPUTF8" "$T/$n.out"
+elif [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
+	mt_fail "$n: not delivered byte for byte" "$T/$n.out" "$T/$n.diff"
+else
+	mt_ok "$n: UTF-8 address with SMTPUTF8 offered: SMTPUTF8 on MAIL, delivered byte for byte"
 fi
 
 # A non-ASCII address where SMTPUTF8 is not offered: refused before
