@@ -48,7 +48,8 @@ DEB_PKGS = build-essential pkg-config libgnutls28-dev libinih-dev check \
 	   git git-email libmailtools-perl bsd-mailx cron time cppcheck \
 	   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd \
 	   php-symfony-mailer libphp-phpmailer php-mbstring \
-	   libcurl4-gnutls-dev libjson-c-dev python3
+	   libcurl4-gnutls-dev libjson-c-dev python3 \
+	   dovecot-core dovecot-submissiond
 
 .PHONY: all deps check unit scenarios interop demo lint install \
 	install-links install-setgid uninstall deb clean bench fuzz

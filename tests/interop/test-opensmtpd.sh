@@ -1,113 +1,332 @@
 #!/bin/bash
-# Interop: relaymail through a real OpenSMTPD (Debian's opensmtpd,
-# unpacked with dpkg -x: it conflicts with Postfix, so it is never
-# installed) on a plaintext loopback listener. There it offers no
-# PIPELINING and answers any command sent before its reply with "500
-# 5.5.1 Invalid command: Pipelining not supported", dropping the message
-# (RFC 2920 §3.1: without PIPELINING a client waits for every reply,
-# QUIT included). OpenSMTPD relays what it accepts to a test relay (the
-# sink), which must receive the message.
+# Interop: relaymail against OpenSMTPD (Debian's opensmtpd 6.8). Installing
+# it would remove Postfix, so the package is fetched with apt-get download
+# and unpacked into this test's directory (lib-deb.sh). Its spool
+# (/var/spool/smtpd), chroot (/var/lib/opensmtpd/empty), control socket
+# (/run/smtpd.sock) and users (opensmtpd, opensmtpq) are compiled in: it
+# runs in a private mount namespace (unshare -m) where test directories
+# are bound over /var/spool, /var/lib and /run, and over /etc a copy of
+# it whose passwd and group have those users. The host's files are never changed.
 #
-# It runs in a private mount namespace (unshare -m) with a copy of /etc
-# that has its two users and private directories over /var/spool,
-# /var/lib and /run, so nothing on the host changes. Needs root and the
-# Debian archive (apt-get download); skipped otherwise.
-. "$(dirname "$0")/../lib.sh"
+# The listener is plaintext on 127.0.0.1 (tls = none: relaymail allows
+# that on loopback only): on Debian 12 OpenSMTPD is built against OpenSSL
+# 3, with which its server side cannot complete any TLS handshake (its
+# upstream issues #1171 and #1239): its privilege-separated key signing
+# fails, it logs "io-error: error:0A080006:SSL routines::EVP lib" (or
+# "internal error") and sends an internal_error alert, with RSA and ECDSA
+# keys, TLS 1.2 and 1.3, smtps and STARTTLS alike. So neither implicit TLS
+# nor STARTTLS can be tested here, and it offers AUTH only over TLS. It offers no
+# PIPELINING: a command sent before the previous reply gets "500 5.5.1
+# Invalid command: Pipelining not supported" and the transaction is
+# dropped, so every command, QUIT after the end of data included, must
+# wait for its reply (RFC 5321 section 4.3.2; RFC 2920 only where
+# offered). Policy: RCPT to nosuch@ is refused (match ... reject, 550),
+# RCPT to busy@ gets a 451 from a filter. Accepted mail is relayed to a
+# testrelay in plain mode, whose message files and transcript are the
+# sink the test reads.
+. "$(dirname "$0")/lib-mta.sh"
+. "$(dirname "$0")/lib-deb.sh"
 
-OS=$TMPROOT/opensmtpd			# the unpacked package, kept
-NS=$GROUPDIR/ns				# this run's /etc, spool, ...
+mt_need perl unshare dpkg-deb timeout
+mt_need_unshare
+[ -x "$MT_TOP/tests/relay/testrelay" ] ||
+    { echo "FAIL: $MT_GROUP: tests/relay/testrelay is not built"; exit 1; }
+deb_fetch opensmtpd || mt_skip "opensmtpd cannot be fetched ($DEB_WHY)"
+mt_begin
+D=$MT_DIR
+deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+SMTPD=$D/root/usr/sbin/smtpd
+[ -x "$SMTPD" ] || mt_skip "no smtpd binary in the package"
+miss=$(deb_missing_libs "$D/root" "$SMTPD")
+[ -z "$miss" ] || mt_skip "smtpd lacks $miss"
+set -- $(mt_free_ports 1)
+P=$1
+R=$D/relay		# the sink
 
-os_unpack() {
-	local deb
-	[ -x "$OS/root/usr/sbin/smtpd" ] && return 0
-	mkdir -p "$OS"
-	(cd "$OS" && apt-get download opensmtpd >/dev/null 2>&1) || return 1
-	deb=$(ls "$OS"/opensmtpd_*.deb 2>/dev/null | head -1)
-	[ -n "$deb" ] && dpkg -x "$deb" "$OS/root"
+os_free_id() {
+	# os_free_id N: a uid and gid that neither passwd nor group has,
+	# below 65500, N-th from the top.
+	id=65500
+	k=0
+	while [ $id -gt 60000 ]; do
+		if ! getent passwd $id >/dev/null && ! getent group $id >/dev/null
+		then
+			k=$((k + 1))
+			[ $k = "$1" ] && { echo $id; return; }
+		fi
+		id=$((id - 1))
+	done
 }
 
-# os_start SINKPORT: OpenSMTPD relaying everything to the sink; OS_PORT.
-os_start() {
-	local i
-	mkdir -p "$NS/etc" "$NS/spool/smtpd" "$NS/lib/opensmtpd/empty" \
-	    "$NS/run"
-	chmod 711 "$NS/spool/smtpd"
-	cp -a /etc/. "$NS/etc/" 2>/dev/null
-	printf '%s\n' \
-	    'opensmtpd:x:60101:60101::/var/lib/opensmtpd/empty:/usr/sbin/nologin' \
-	    'opensmtpq:x:60102:60102::/var/lib/opensmtpd/empty:/usr/sbin/nologin' \
-	    >>"$NS/etc/passwd"
-	printf '%s\n' 'opensmtpd:x:60101:' 'opensmtpq:x:60102:' \
-	    >>"$NS/etc/group"
-	# a free loopback port (nothing answers there)
-	for i in $(seq 50); do
-		OS_PORT=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$OS_PORT") 2>/dev/null || break
-	done
-	cat >"$NS/smtpd.conf" <<-EOF
-	listen on 127.0.0.1 port $OS_PORT
-	action "sink" relay host smtp://127.0.0.1:$1
-	match from any for any action "sink"
+os_files() {
+	mt_etc_copy
+	u1=$(os_free_id 1)
+	u2=$(os_free_id 2)
+	getent passwd opensmtpd >/dev/null ||
+	    echo "opensmtpd:x:$u1:$u1::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
+	    >>"$D/etc/passwd"
+	getent passwd opensmtpq >/dev/null ||
+	    echo "opensmtpq:x:$u2:$u2::/var/lib/opensmtpd/empty:/usr/sbin/nologin" \
+	    >>"$D/etc/passwd"
+	getent group opensmtpd >/dev/null || echo "opensmtpd:x:$u1:" >>"$D/etc/group"
+	getent group opensmtpq >/dev/null || echo "opensmtpq:x:$u2:" >>"$D/etc/group"
+	mkdir -p "$D/ns/spool" "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
+	chmod 755 "$D/ns" "$D/ns/spool" "$D/ns/lib" "$D/ns/lib/opensmtpd" \
+	    "$D/ns/lib/opensmtpd/empty" "$D/ns/run"
+	cat >"$D/smtpd.conf" <<-EOF
+	filter "busy" phase rcpt-to match rcpt-to regex "^busy@" \\
+	    reject "451 4.7.1 busy: policy says later"
+	listen on 127.0.0.1 port $P filter "busy" hostname opensmtpd.test
+	action "out" relay host smtp://127.0.0.1:$RPORT
+	match from any for rcpt-to regex "^nosuch@" reject
+	match from any for domain "$MT_DOMAIN" action "out"
 	EOF
-	unshare -m sh -c "mount --bind '$NS/etc' /etc &&
-	    mount --bind '$NS/spool' /var/spool &&
-	    mount --bind '$NS/lib' /var/lib && mount --bind '$NS/run' /run &&
-	    exec '$OS/root/usr/sbin/smtpd' -d -f '$NS/smtpd.conf'" \
-	    >"$GROUPDIR/smtpd.log" 2>&1 &
-	OS_PID=$!
-	echo "$OS_PID" >>"$GROUPDIR/pids"
+}
+
+os_relay() {
+	mkdir -p "$R"
+	"$MT_TOP/tests/relay/testrelay" -M plain -p "$R/port" \
+	    -t "$R/transcript" -m "$R/msg" -n 1000 -L 900 2>"$R/err" &
+	mt_pid $!
 	for i in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$OS_PORT") 2>/dev/null && return 0
+		[ -s "$R/port" ] && break
 		sleep 0.05
 	done
+	RPORT=$(cat "$R/port" 2>/dev/null)
+	[ -n "$RPORT" ] ||
+	    { echo "FAIL: $MT_GROUP: testrelay did not start"; exit 1; }
+}
+
+os_start() {
+	cat >"$D/ns.sh" <<-EOF
+	mount --bind $D/etc /etc &&
+	mount --bind $D/ns/spool /var/spool &&
+	mount --bind $D/ns/lib /var/lib &&
+	mount --bind $D/ns/run /run || exit 1
+	exec $SMTPD -d -f $D/smtpd.conf
+	EOF
+	unshare -m sh "$D/ns.sh" >>"$D/smtpd.log" 2>&1 &
+	OS_PID=$!
+	mt_pid "$OS_PID"
+	mt_wait_port "$P" 10 && return
+	echo "FAIL: $MT_GROUP: smtpd did not start"
+	tail -n 20 "$D/smtpd.log"
+	exit 1
+}
+
+os_stop() {
+	[ -n "${OS_PID:-}" ] && mt_stop_ns "$OS_PID"
+	OS_PID=
+}
+
+os_alive() {
+	# After a case: when smtpd died (a session that ended on its 500
+	# "Pipelining not supported" can crash it), the case says so and a
+	# fresh smtpd serves the next one.
+	kill -0 "$OS_PID" 2>/dev/null && return 0
+	mt_fail "$1: smtpd died during the case" "$D/smtpd.log"
+	os_stop
+	os_start
 	return 1
 }
 
-# Waits (up to 20 s) for the sink to have the N-th message.
-sink_wait() {
-	local f=$T/msg i
-	[ "$1" = 1 ] || f=$T/msg.$1
-	for i in $(seq 200); do
-		[ -f "$f" ] && return 0
-		sleep 0.1
-	done
-	return 1
+os_relay
+os_files
+mt_on_exit os_stop
+os_start
+
+# --- helpers -----------------------------------------------------------------
+
+run() {
+	# run NAME KIND "RCPT..." KEY=VALUE...: rc and $T/NAME.out.
+	name=$1
+	mt_msg "$2" "$name" >"$T/$name.in"
+	rcpts=$3
+	shift 3
+	mt_conf "$T/$name.conf" "$P" none auth=auto user= password= tls_ca_file= \
+	    tls_server_name= "$@"
+	mt_send "$name" "$T/$name.conf" $rcpts
+	sleep 0.2
+	os_alive "$name"
 }
 
-if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
-	t_skip "OpenSMTPD" "needs root and unshare(1)"
-	t_finish
-fi
-if ! os_unpack; then
-	t_skip "OpenSMTPD" "apt-get download opensmtpd failed (no archive?)"
-	t_finish
-fi
+sink_find() { mt_sink_find "$R" "$1"; }
+sink_count() { mt_sink_count "$R" "$1"; }
 
-t_begin "OpenSMTPD without PIPELINING: the message is delivered, QUIT after its reply"
-echo auth-optional | script	# the sink OpenSMTPD relays to
-relay_start plain -n 3 -L 60
-if ! os_start "$RELAY_PORT"; then
-	fail "OpenSMTPD did not start: $(head -c 300 "$GROUPDIR/smtpd.log")"
+rcpt_seen() { grep -c "^C: RCPT TO:<$1>" "$R/transcript"; }
+
+proto_ok() {
+	# OpenSMTPD saw no pipelined command in case $1 (relaymail's -v
+	# transcript has every reply it got).
+	! grep -q 'Pipelining not supported' "$T/$1.out"
+}
+
+deliver() {
+	# deliver NAME KIND CHECK KEY=VALUE...: rc 0, relayed once.
+	name=$1
+	chk=$3
+	run "$1" "$2" "bob-$1@$MT_DOMAIN" "${@:4}"
+	if [ "$rc" != 0 ]; then
+		mt_fail "$name: exit $rc, want 0" "$T/$name.out"
+		return 1
+	fi
+	if ! proto_ok "$name"; then
+		mt_fail "$name: a command was pipelined" "$T/$name.out"
+		return 1
+	fi
+	if ! mt_quit_after_reply "$name"; then
+		mt_fail "$name: QUIT before the end-of-data reply" "$T/$name.out"
+		return 1
+	fi
+	got=$(sink_find "$name")
+	if [ -z "$got" ]; then
+		mt_fail "$name: not relayed" "$T/$name.out" "$D/smtpd.log"
+		return 1
+	fi
+	if [ "$chk" = bytes ] && ! mt_same_bytes "$name" "$got"; then
+		mt_fail "$name: relayed copy differs" "$T/$name.diff"
+		return 1
+	fi
+	if [ "$chk" = decoded ] && ! mt_same_decoded "$name" "$got"; then
+		mt_fail "$name: relayed copy differs after decoding" \
+		    "$T/$name.diff"
+		return 1
+	fi
+	return 0
+}
+
+# The premise: OpenSMTPD refuses a command sent before its reply.
+out=$(mt_pipelined "$P" "EHLO premise.example.test" "MAIL FROM:<$MT_USER>" \
+    "RCPT TO:<bob@$MT_DOMAIN>")
+if echo "$out" | grep -q '^500 5.5.1 Invalid command: Pipelining not supported'
+then
+	mt_ok "premise: a pipelined command gets 500 (no PIPELINING offered)"
 else
-	conf port="$OS_PORT" tls=none user= password= timeout=20
-	send -v rcpt@example.org
-	expect_rc 0
-	grep -q 'Pipelining not supported' "$T/stderr" &&
-	    fail "OpenSMTPD refused a pipelined command"
-	# QUIT only after the end-of-data reply (the -v transcript).
-	awk '/^> \.$/ {dot = 1} dot && /^> QUIT/ && !got {bad = 1}
-	    dot && /^< 250/ {got = 1} END {exit bad}' "$T/stderr" ||
-	    fail "QUIT was sent before the end-of-data reply"
-	if ! sink_wait 1; then
-		fail "OpenSMTPD did not deliver to the sink"
+	mt_fail "premise: OpenSMTPD took pipelined commands: $out"
+fi
+sleep 0.3
+os_alive premise
+
+if deliver plain plain bytes; then
+	if grep -qE '^> (PIPELINING|BDAT)' "$T/plain.out" ||
+	    grep -q 'PIPELINING' "$T/plain.out"; then
+		mt_fail "plain: OpenSMTPD offered PIPELINING after all" \
+		    "$T/plain.out"
 	else
-		# OpenSMTPD prepends Received: the rest is ours, byte for byte.
-		grep -av '^Received: \|^	' "$T/msg" >"$T/msg.body"
-		grep -av '^Received: \|^	' "$T/expected" >"$T/exp.body"
-		cmp -s "$T/msg.body" "$T/exp.body" ||
-		    fail "the delivered message differs"
+		mt_ok "plain: dot lines, no pipelining, QUIT after the end-of-data reply, relayed byte for byte"
 	fi
 fi
-t_end
+if deliver 8bit 8bit bytes; then
+	if grep -q 'BODY=8BITMIME' "$T/8bit.out"; then
+		mt_ok "8bit: UTF-8 body with BODY=8BITMIME, relayed byte for byte"
+	else
+		mt_fail "8bit: MAIL lacked BODY=8BITMIME" "$T/8bit.out"
+	fi
+fi
+deliver long long decoded &&
+    mt_ok "long: 5000-octet line re-encoded, same text decoded"
+if deliver multi multi decoded; then
+	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
+	    "$T/multi.in")
+	if mt_strip "$got" | grep -qF -- "$part" &&
+	    [ "$(grep -c '^--=-mt-b0undary' "$got")" = 4 ]; then
+		mt_ok "multi: long-line part re-encoded, other parts unchanged"
+	else
+		mt_fail "multi: other parts or boundaries changed" "$got"
+	fi
+fi
+deliver big big bytes && mt_ok "big: 20 MB with DATA, relayed byte for byte"
 
-t_finish
+partial_case() {
+	# partial_case NAME QUEUE WANT: bob-NAME and carol-NAME accepted,
+	# nosuch@ refused by OpenSMTPD (550).
+	n=$1
+	run "$n" plain "bob-$n@$MT_DOMAIN nosuch@$MT_DOMAIN carol-$n@$MT_DOMAIN" \
+	    "queue=$2" "queue_dir=$T/$n.queue"
+	if [ "$rc" != "$3" ]; then
+		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
+		return
+	fi
+	if ! proto_ok "$n"; then
+		mt_fail "$n: a command was pipelined" "$T/$n.out"
+		return
+	fi
+	if [ "$2" = never ]; then
+		sleep 1
+		if [ "$(sink_count "$n")" != 0 ]; then
+			mt_fail "$n: relayed though all or nothing"
+			return
+		fi
+		mt_ok "$n: 550 for one of three, queue=never: exit 67, nothing relayed"
+		return
+	fi
+	got=$(sink_find "$n")
+	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
+		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
+		return
+	fi
+	if [ "$(rcpt_seen "bob-$n@$MT_DOMAIN")" != 1 ] ||
+	    [ "$(rcpt_seen "carol-$n@$MT_DOMAIN")" != 1 ]; then
+		mt_fail "$n: not relayed to both accepted recipients"
+		return
+	fi
+	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	notice=
+	for i in $(seq 200); do
+		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@" \
+		    $(mt_sink_files "$R") | xargs -r grep -l "$n@" | head -n 1)
+		[ -n "$notice" ] && break
+		sleep 0.1
+	done
+	if [ -z "$notice" ]; then
+		mt_fail "$n: no failure notice for nosuch@" "$T/$n.q.out"
+	else
+		mt_ok "$n: 550 for one of three, queued mode: exit 0, relayed to two, a notice"
+	fi
+}
+
+partial_case partial-never never 67
+partial_case partial-queue on-failure 0
+
+policy_case() {
+	# policy_case NAME QUEUE WANT: bob-NAME accepted, busy@ 451.
+	n=$1
+	run "$n" plain "bob-$n@$MT_DOMAIN busy@$MT_DOMAIN" "queue=$2" \
+	    "queue_dir=$T/$n.queue"
+	if [ "$rc" != "$3" ]; then
+		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
+		return
+	fi
+	if ! grep -q '< 451 4.7.1 busy' "$T/$n.out"; then
+		mt_fail "$n: OpenSMTPD's filter did not answer 451" "$T/$n.out"
+		return
+	fi
+	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	if [ "$2" = never ]; then
+		sleep 1
+		if [ "$(sink_count "$n")" != 0 ] || [ "$nq" != 0 ]; then
+			mt_fail "$n: relayed or queued though queue=never"
+			return
+		fi
+		mt_ok "$n: filter 451, queue=never: exit 75, nothing relayed"
+		return
+	fi
+	got=$(sink_find "$n")
+	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
+		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
+	elif [ "$nq" != 1 ] ||
+	    ! "$RM" -C "$T/$n.conf" -bp 2>&1 | grep -q "busy@$MT_DOMAIN"; then
+		mt_fail "$n: busy@ not kept in the queue ($nq queued)"
+	else
+		mt_ok "$n: filter 451 for one, queued mode: exit 0, relayed to bob, busy@ queued"
+	fi
+}
+
+policy_case policy-never never 75
+policy_case policy-queue on-failure 0
+
+why="OpenSMTPD's TLS server side fails every handshake on Debian 12"
+mt_skipcase "implicit TLS, STARTTLS: $why"
+mt_skipcase "AUTH mechanisms, wrong password: AUTH is offered over TLS only"
+
+mt_finish
