@@ -56,6 +56,7 @@ const struct key conf_keys_table[NKEYS] = {
 	K(QUEUE_LIFETIME, K_DURATION, queue_lifetime),
 	K(NOTIFY, K_NOTIFY, notify),
 	K(LOG, K_LOG, log),
+	K(TLS_SESSION_CACHE, K_BOOL, tls_session_cache),
 };
 #undef K
 #undef O

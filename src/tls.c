@@ -14,6 +14,16 @@
  *
  * The transport callbacks keep the first bytes the relay sent so that a
  * plaintext server on an implicit-TLS port is recognised and named.
+ *
+ * Session resumption (RFC 8446 §2.2, §4.6.1; RFC 5077): a session cached
+ * for this account, host, port and name (tls_cache.c) is offered; the
+ * relay decides. A resumed session carries no certificate, so the chain
+ * stored with the session is verified again, against today's trust and
+ * the same name, exactly as after a full handshake: the resumed session
+ * is bound to a verified identity or it is not used. A refused or
+ * unusable ticket costs one full handshake (on a new connection when
+ * the handshake failed), never a failure. The newest ticket the relay
+ * sent is stored when the connection ends.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -22,10 +32,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 
 #include "tls.h"
+#include "tls_cache.h"
 #include "tls_int.h"
 
 #define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -39,6 +51,9 @@ struct tls_link {
 	gnutls_session_t	 s;
 	unsigned char		 first[16];	/* first bytes received */
 	size_t			 nfirst;
+	struct tls_cache	 cache;
+	int			 offered;	/* a cached session was set */
+	int			 done;		/* handshake and checks passed */
 };
 
 static ssize_t
@@ -121,6 +136,25 @@ tls_write(struct conn *c, const void *buf, size_t len, short *events,
 	    e);
 }
 
+/* Keep the newest ticket the relay sent for the next connection. The
+ * expiry GnuTLS records (the ticket lifetime) bounds its use. */
+static void
+tls_save_session(gnutls_session_t s, const struct tls_link *l)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	time_t exp;
+
+	if (l == NULL || !l->done || l->cache.path[0] == '\0' ||
+	    !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
+		return;
+	if (gnutls_session_get_data2(s, &d) < 0)
+		return;
+	exp = gnutls_db_check_entry_expire_time(&d);
+	if (exp > time(NULL))
+		tls_cache_store(&l->cache, &d, exp);
+	tls_cache_free(&d);
+}
+
 void
 tls_end(struct conn *c, int bye)
 {
@@ -129,6 +163,7 @@ tls_end(struct conn *c, int bye)
 	if (s != NULL) {
 		if (bye)
 			(void)gnutls_bye(s, GNUTLS_SHUT_WR);
+		tls_save_session(s, gnutls_session_get_ptr(s));
 		free(gnutls_session_get_ptr(s));
 		gnutls_deinit(s);
 	}
@@ -201,6 +236,23 @@ tls_priority(gnutls_session_t s, const struct account *a, struct err *e)
 	return 0;
 }
 
+/* Offer the session cached for this account, host, port and name. */
+static void
+tls_offer_session(struct tls_link *l, const struct account *a,
+    const char *host, const char *name)
+{
+	gnutls_datum_t d;
+
+	tls_cache_init(&l->cache, a, host, a->port, name);
+	if (tls_cache_load(&l->cache, &d) == -1)
+		return;
+	if (gnutls_session_set_data(l->s, d.data, d.size) == 0)
+		l->offered = 1;
+	else
+		tls_cache_drop(&l->cache);
+	tls_cache_free(&d);
+}
+
 /* Create the session: priority, credentials, SNI, verification. */
 static int
 tls_session(struct conn *c, const struct account *a, struct err *e)
@@ -232,6 +284,7 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
 	if (a->tls_verify)
 		gnutls_session_set_verify_cert(s, name, 0);
+	tls_offer_session(l, a, c->host, name);
 	gnutls_transport_set_ptr(s, l);
 	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_transport_set_pull_function(s, tls_pull);
@@ -338,6 +391,70 @@ tls_handshake(struct conn *c, struct err *e)
 	}
 }
 
+/* Why the chain of a resumed session is refused, in GnuTLS's words. */
+static int
+tls_verify_status(struct conn *c, unsigned status, struct err *e)
+{
+	gnutls_datum_t out;
+
+	if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) < 0)
+		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
+		    "accepted", c->peer);
+	err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not accepted: %s",
+	    c->peer, (const char *)out.data);
+	gnutls_free(out.data);
+	return -1;
+}
+
+/* A handshake that offered a cached session failed (not by our own
+ * timeout): forget the session; the caller retries with a full one. */
+static void
+tls_refused_session(struct conn *c, int retry)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+
+	if (l == NULL || !l->offered)
+		return;
+	tls_cache_drop(&l->cache);
+	c->tls_retry = retry;
+}
+
+/*
+ * After the handshake: a session that was offered and not resumed is
+ * forgotten (the relay refused its ticket: this connection paid the
+ * full handshake, and stores the new ticket). A resumed session's
+ * stored chain is verified again for the same name, as the full
+ * handshake did; on failure the connection fails closed and the caller
+ * retries with a full handshake, whose verification decides.
+ */
+static int
+tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	const char *name;
+	unsigned status = 0;
+	int rc;
+
+	if (!l->offered)
+		return 0;
+	if (!gnutls_session_is_resumed(c->tls)) {
+		tls_cache_drop(&l->cache);
+		return 0;
+	}
+	if (!a->tls_verify)
+		return 0;
+	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	rc = gnutls_certificate_verify_peers3(c->tls, name, &status);
+	if (rc == 0 && status == 0)
+		return 0;
+	if (rc < 0)
+		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
+		    "accepted (resumed session): %s", c->peer,
+		    gnutls_strerror(rc));
+	return tls_verify_status(c, status, e);
+}
+
 int
 conn_tls_start(struct conn *c, const struct account *a, int starttls,
     struct err *e)
@@ -359,10 +476,16 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 	if ((rc = tls_handshake(c, e)) != 0) {
 		if (rc < 0)
 			tls_failed(c, a, starttls, rc, e);
+		tls_refused_session(c, rc < 0);
+		goto fail;
+	}
+	if (tls_resumed_check(c, a, e) == -1) {
+		tls_refused_session(c, 1);
 		goto fail;
 	}
 	if (tls_verify_after(c, a, e) == -1)
 		goto fail;
+	((struct tls_link *)gnutls_session_get_ptr(c->tls))->done = 1;
 	tls_verify_trace(c, a);
 	return 0;
 fail:
