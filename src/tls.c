@@ -39,6 +39,7 @@
 #include "tls.h"
 #include "tls_cache.h"
 #include "tls_int.h"
+#include "trust.h"
 
 #define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define TLS_PRIO_13	"NORMAL:-VERS-ALL:+VERS-TLS1.3"
@@ -54,6 +55,8 @@ struct tls_link {
 	struct tls_cache	 cache;
 	int			 offered;	/* a cached session was set */
 	int			 done;		/* handshake and checks passed */
+	int			 lazy;		/* system trust, loaded lazily */
+	struct trust		 trust;
 };
 
 static ssize_t
@@ -173,10 +176,28 @@ tls_end(struct conn *c, int bye)
 	c->tls_cred = NULL;
 }
 
+/* The relay's Certificate message: the system store's CAs its chain
+ * needs join the trust list before GnuTLS verifies (trust.h). */
+static int
+tls_cert_hook(gnutls_session_t s, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct tls_link *l = gnutls_session_get_ptr(s);
+
+	(void)when;
+	if (incoming && htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT &&
+	    l != NULL && l->lazy)
+		trust_add_for_msg(&l->trust, msg,
+		    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3);
+	return 0;
+}
+
 static int
 tls_creds(struct conn *c, const struct account *a, struct err *e)
 {
 	gnutls_certificate_credentials_t cred;
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	char dir[BOUNDS_PATH];
 	const char *key;
 	int rc;
 
@@ -190,10 +211,17 @@ tls_creds(struct conn *c, const struct account *a, struct err *e)
 			return err_set(e, EX_CONFIG, "tls_ca_file %s: %s",
 			    a->tls_ca_file, rc < 0 ? gnutls_strerror(rc) :
 			    "no certificates in it");
-	} else if (a->tls_verify &&
-	    gnutls_certificate_set_x509_system_trust(cred) <= 0)
-		return err_set(e, EX_CONFIG, "no system trust store: install "
-		    "ca-certificates or set tls_ca_file");
+	} else if (a->tls_verify) {
+		if (trust_system(&l->trust, cred, tls_cache_dir(a, dir,
+		    sizeof(dir)) == 0 ? dir : NULL, e) == -1)
+			return -1;
+		l->lazy = 1;
+		gnutls_handshake_set_hook_function(c->tls,
+		    GNUTLS_HANDSHAKE_CERTIFICATE_PKT, GNUTLS_HOOK_POST,
+		    tls_cert_hook);
+	}
+	if (gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+		return err_set(e, EX_SOFTWARE, "cannot set TLS credentials");
 	if (a->tls_cert_file == NULL)
 		return 0;
 	key = a->tls_key_file != NULL ? a->tls_key_file : a->tls_cert_file;
@@ -275,9 +303,6 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	c->tls = s;
 	if (tls_priority(s, a, e) == -1)
 		return -1;
-	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
-	    c->tls_cred) < 0)
-		return err_set(e, EX_SOFTWARE, "cannot set TLS credentials");
 	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
 	if (!tls_is_ip(name) && gnutls_server_name_set(s, GNUTLS_NAME_DNS,
 	    name, strlen(name)) < 0)
@@ -432,8 +457,9 @@ static int
 tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
 {
 	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	const gnutls_datum_t *certs;
 	const char *name;
-	unsigned status = 0;
+	unsigned status = 0, n = 0;
 	int rc;
 
 	if (!l->offered)
@@ -445,6 +471,9 @@ tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
 	if (!a->tls_verify)
 		return 0;
 	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	if (l->lazy && (certs = gnutls_certificate_get_peers(c->tls,
+	    &n)) != NULL)
+		trust_add_for(&l->trust, certs, n);
 	rc = gnutls_certificate_verify_peers3(c->tls, name, &status);
 	if (rc == 0 && status == 0)
 		return 0;
@@ -471,7 +500,7 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 		return err_set(e, EX_SOFTWARE, "unsent data before the TLS "
 		    "handshake");
 	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));
-	if (tls_creds(c, a, e) == -1 || tls_session(c, a, e) == -1)
+	if (tls_session(c, a, e) == -1 || tls_creds(c, a, e) == -1)
 		goto fail;
 	if ((rc = tls_handshake(c, e)) != 0) {
 		if (rc < 0)

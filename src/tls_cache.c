@@ -60,9 +60,10 @@ cache_may_create(const char *dir)
 
 /* queue_dir/tls with the queue directory's own mode (0700, or 2770 for
  * the system queue, whose setgid bit gives new files its group). */
-static int
-cache_dir(const char *queue_dir, char *out, size_t len)
+int
+tls_cache_dir(const struct account *a, char *out, size_t len)
 {
+	const char *queue_dir = a->queue_dir;
 	struct stat st;
 	struct err e;
 	int n;
@@ -100,7 +101,7 @@ tls_cache_init(struct tls_cache *tc, const struct account *a,
 	    port, name);
 	if (n < 0 || (size_t)n >= sizeof(tc->id) ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, tc->id, (size_t)n, h) < 0 ||
-	    cache_dir(a->queue_dir, dir, sizeof(dir)) == -1)
+	    tls_cache_dir(a, dir, sizeof(dir)) == -1)
 		return;
 	n = snprintf(tc->path, sizeof(tc->path), "%s/", dir);
 	if (n < 0 || (size_t)n + 2 * sizeof(h) >= sizeof(tc->path)) {

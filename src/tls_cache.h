@@ -34,6 +34,10 @@ struct tls_cache {
 	char	 id[BOUNDS_NAME + 2 * BOUNDS_DOMAIN + 16];
 };
 
+/* queue_dir/tls, created when missing (with the queue directory when
+ * that is missing too, unless a top-level directory would be created):
+ * 0, or -1 when there is no usable directory. */
+int	 tls_cache_dir(const struct account *a, char *out, size_t len);
 /* Fill tc for account a connecting to host:port, verifying name. With
  * tls_session_cache = no or without a usable directory, tc->path is "". */
 void	 tls_cache_init(struct tls_cache *tc, const struct account *a,

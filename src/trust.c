@@ -1,0 +1,318 @@
+/*
+ * trust.c - lazy loading of the system trust store (contract in
+ * trust.h): the names a chain needs, found in the relay's Certificate
+ * message (RFC 8446 §4.4.2; RFC 5246 §7.4.2) or a resumed session's
+ * stored chain, and the store's certificates with those subjects added
+ * to the trust list GnuTLS verifies against.
+ *
+ * Names are the DER of the issuer and subject fields of the
+ * TBSCertificate (RFC 5280 §4.1), compared byte for byte as GnuTLS does
+ * when it looks a trust anchor up. Only the outer structure is walked
+ * here (X.690 §8.1 tag-length-value); GnuTLS still parses and checks
+ * every certificate it uses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/x509.h>
+
+#include "trust.h"
+#include "trust_int.h"
+
+int
+trust_der_next(const unsigned char **p, const unsigned char *end,
+    unsigned *tag, const unsigned char **val, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t l, i, nb;
+
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = q[0];
+	l = q[1];
+	q += 2;
+	if (l & 0x80) {
+		nb = l & 0x7f;
+		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
+			return -1;
+		for (l = 0, i = 0; i < nb; i++)
+			l = (l << 8) | *q++;
+	}
+	if ((size_t)(end - q) < l)
+		return -1;
+	*val = q;
+	*len = l;
+	*p = q + l;
+	return 0;
+}
+
+int
+trust_cert_names(const unsigned char *der, size_t len,
+    struct trust_name *issuer, struct trust_name *subject)
+{
+	const unsigned char *p = der, *end = der + len, *v, *start;
+	unsigned tag;
+	size_t l;
+	int i;
+
+	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } } */
+	if (trust_der_next(&p, end, &tag, &v, &l) == -1 || tag != 0x30)
+		return -1;
+	p = v;
+	end = v + l;
+	if (trust_der_next(&p, end, &tag, &v, &l) == -1 || tag != 0x30)
+		return -1;
+	p = v;
+	end = v + l;
+	/* [0] version (optional), serialNumber, signature, issuer,
+	 * validity, subject */
+	for (i = 0; i < 6; i++) {
+		start = p;
+		if (trust_der_next(&p, end, &tag, &v, &l) == -1)
+			return -1;
+		if (i == 0 && tag != 0xa0)
+			i++;		/* v1: no version field */
+		if (i == 3 || i == 5) {
+			if (tag != 0x30)
+				return -1;
+			if (i == 3) {
+				issuer->p = start;
+				issuer->len = (size_t)(p - start);
+			} else {
+				subject->p = start;
+				subject->len = (size_t)(p - start);
+			}
+		}
+	}
+	return 0;
+}
+
+/* The names to look up for one presented certificate. */
+static void
+want_cert(struct trust_want *w, const unsigned char *der, size_t len)
+{
+	struct trust_name is, su;
+
+	if (trust_cert_names(der, len, &is, &su) == -1 ||
+	    w->n + 2 > TRUST_WANT)
+		return;
+	w->name[w->n++] = is;
+	w->name[w->n++] = su;
+}
+
+int
+trust_wanted(const struct trust_want *w, const unsigned char *p,
+    size_t len)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->name[i].len == len && memcmp(w->name[i].p, p,
+		    len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+trust_add_der(struct trust *tr, const unsigned char *der, size_t len)
+{
+	gnutls_x509_trust_list_t tl;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
+
+	gnutls_certificate_get_trust_list(tr->cred, &tl);
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return -1;
+	}
+	/* The list owns crt from here, also a duplicate (it frees that). */
+	if (gnutls_x509_trust_list_add_cas(tl, &crt, 1,
+	    GNUTLS_TL_NO_DUPLICATES) < 0)
+		return -1;
+	return 0;
+}
+
+/* Map the bundle read-only; its size is capped (trust_int.h). */
+int
+trust_map(const char *path, struct trust_map *m)
+{
+	struct stat st;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > TRUST_BUNDLE_MAX) {
+		close(fd);
+		return -1;
+	}
+	m->len = (size_t)st.st_size;
+	m->st = st;
+	m->p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m->p == MAP_FAILED) {
+		m->p = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+trust_unmap(struct trust_map *m)
+{
+	if (m->p != NULL)
+		munmap(m->p, m->len);
+	m->p = NULL;
+}
+
+/* The next PEM certificate at or after *off: its block [*b, *e). */
+int
+trust_next_pem(const struct trust_map *m, size_t *off, size_t *b,
+    size_t *e)
+{
+	static const char beg[] = "-----BEGIN CERTIFICATE-----";
+	static const char fin[] = "-----END CERTIFICATE-----";
+	const char *base = m->p, *s, *t;
+
+	if (*off >= m->len)
+		return -1;
+	if ((s = memmem(base + *off, m->len - *off, beg, sizeof(beg) - 1))
+	    == NULL)
+		return -1;
+	t = memmem(s, m->len - (size_t)(s - base), fin, sizeof(fin) - 1);
+	if (t == NULL)
+		return -1;
+	*b = (size_t)(s - base);
+	*e = (size_t)(t - base) + sizeof(fin) - 1;
+	*off = *e;
+	return 0;
+}
+
+int
+trust_pem_der(const struct trust_map *m, size_t b, size_t e,
+    gnutls_datum_t *der)
+{
+	gnutls_datum_t pem = { (unsigned char *)m->p + b, (unsigned)(e - b) };
+
+	return gnutls_pem_base64_decode2("CERTIFICATE", &pem, der) < 0 ?
+	    -1 : 0;
+}
+
+/* Without an index: every certificate of the bundle is decoded, and
+ * only the wanted ones are handed to GnuTLS. */
+static void
+trust_scan(struct trust *tr, const struct trust_want *w)
+{
+	struct trust_map m;
+	struct trust_name is, su;
+	gnutls_datum_t der;
+	size_t off = 0, b, e;
+
+	if (trust_map(tr->bundle, &m) == -1)
+		return;
+	while (trust_next_pem(&m, &off, &b, &e) == 0) {
+		if (trust_pem_der(&m, b, e, &der) == -1)
+			continue;
+		if (trust_cert_names(der.data, der.size, &is, &su) == 0 &&
+		    trust_wanted(w, su.p, su.len))
+			(void)trust_add_der(tr, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	trust_unmap(&m);
+}
+
+static void
+trust_lookup(struct trust *tr, const struct trust_want *w)
+{
+	if (w->n == 0)
+		return;
+	if (tr->index[0] != '\0' && trust_index_lookup(tr, w) == 0)
+		return;
+	trust_scan(tr, w);
+}
+
+void
+trust_add_for(struct trust *tr, const gnutls_datum_t *certs, unsigned n)
+{
+	struct trust_want w;
+	unsigned i;
+
+	w.n = 0;
+	for (i = 0; i < n; i++)
+		want_cert(&w, certs[i].data, certs[i].size);
+	trust_lookup(tr, &w);
+}
+
+/* 24-bit and 16-bit lengths of the TLS presentation language. */
+static size_t
+be(const unsigned char *p, int n)
+{
+	size_t v = 0;
+
+	while (n-- > 0)
+		v = (v << 8) | *p++;
+	return v;
+}
+
+void
+trust_add_for_msg(struct trust *tr, const gnutls_datum_t *msg, int tls13)
+{
+	const unsigned char *p = msg->data, *end = msg->data + msg->size;
+	struct trust_want w;
+	size_t l;
+
+	w.n = 0;
+	if (tls13) {		/* certificate_request_context<0..2^8-1> */
+		if (end - p < 1 || (size_t)(end - p) < 1 + (size_t)p[0])
+			return;
+		p += 1 + p[0];
+	}
+	if (end - p < 3 || (l = be(p, 3)) != (size_t)(end - p - 3))
+		return;
+	for (p += 3; end - p >= 3; p += l) {
+		l = be(p, 3);
+		p += 3;
+		if ((size_t)(end - p) < l)
+			return;
+		want_cert(&w, p, l);
+		if (!tls13)
+			continue;
+		p += l;		/* extensions<0..2^16-1> */
+		if (end - p < 2 || (size_t)(end - p - 2) < be(p, 2))
+			return;
+		l = 2 + be(p, 2);
+	}
+	trust_lookup(tr, &w);
+}
+
+int
+trust_system(struct trust *tr, gnutls_certificate_credentials_t cred,
+    const char *cache_dir, struct err *e)
+{
+	const char *env = secure_getenv("RELAYMAIL_SYSTEM_TRUST");
+	int n;
+
+	memset(tr, 0, sizeof(*tr));
+	tr->cred = cred;
+	tr->bundle = env != NULL && env[0] == '/' ? env : TRUST_SYSTEM_BUNDLE;
+	if (access(tr->bundle, R_OK) == -1)
+		return err_set(e, EX_CONFIG, "no system trust store (%s: %s): "
+		    "install ca-certificates or set tls_ca_file", tr->bundle,
+		    strerror(errno));
+	if (cache_dir != NULL && cache_dir[0] != '\0') {
+		n = snprintf(tr->index, sizeof(tr->index), "%s/trust-index",
+		    cache_dir);
+		if (n < 0 || (size_t)n >= sizeof(tr->index))
+			tr->index[0] = '\0';
+	}
+	return 0;
+}

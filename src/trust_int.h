@@ -1,0 +1,58 @@
+/*
+ * trust_int.h - what trust.c (names, lookups, the scan) and
+ * trust_index.c (the index file) share. Private to those two files.
+ */
+#ifndef RELAYMAIL_TRUST_INT_H
+#define RELAYMAIL_TRUST_INT_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include "trust.h"
+
+/* A bundle larger than this is not mapped (Debian's is about 220 KB for
+ * 140 CAs); the CAs of a larger one are not found: verification fails. */
+#define TRUST_BUNDLE_MAX	(64L * 1024 * 1024)
+/* Names looked up per chain: issuer and subject of each certificate of
+ * a chain this long (longer chains are refused by GnuTLS anyway). */
+#define TRUST_WANT		(2 * 16)
+
+struct trust_name {
+	const unsigned char	*p;	/* DER of a Name, tag included */
+	size_t			 len;
+};
+
+struct trust_want {
+	struct trust_name	 name[TRUST_WANT];
+	int			 n;
+};
+
+struct trust_map {
+	char			*p;
+	size_t			 len;
+	struct stat		 st;
+};
+
+/* One DER tag-length-value at *p (X.690 §8.1.2-8.1.3, low tags only). */
+int	 trust_der_next(const unsigned char **p, const unsigned char *end,
+	    unsigned *tag, const unsigned char **val, size_t *len);
+/* Issuer and subject Name of a DER certificate (RFC 5280 §4.1). */
+int	 trust_cert_names(const unsigned char *der, size_t len,
+	    struct trust_name *issuer, struct trust_name *subject);
+int	 trust_wanted(const struct trust_want *, const unsigned char *,
+	    size_t);
+/* Add one DER certificate to the credentials' trust list. */
+int	 trust_add_der(struct trust *, const unsigned char *, size_t);
+int	 trust_map(const char *path, struct trust_map *);
+void	 trust_unmap(struct trust_map *);
+/* The next PEM CERTIFICATE block after *off: [*b, *e) in the map. */
+int	 trust_next_pem(const struct trust_map *, size_t *off, size_t *b,
+	    size_t *e);
+/* Its DER (gnutls_free it). */
+int	 trust_pem_der(const struct trust_map *, size_t b, size_t e,
+	    gnutls_datum_t *der);
+
+/* trust_index.c: the wanted CAs through the index, rebuilding it when
+ * the bundle changed. -1: the index cannot answer (scan instead). */
+int	 trust_index_lookup(struct trust *, const struct trust_want *);
+
+#endif
