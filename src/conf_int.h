@@ -70,6 +70,7 @@ struct parse {
 	int		 lineno, nerr, cur;
 	int		 defaults_line, default_line;
 	int		 secret_line;	/* first password = line */
+	size_t		 linelen;	/* last line read (textline_read) */
 	struct sect	 dsect, *sects;
 	int		 cap;
 };

@@ -52,8 +52,38 @@ trust_der_next(const unsigned char **p, const unsigned char *end,
 	return 0;
 }
 
-int
-trust_cert_names(const unsigned char *der, size_t len,
+/* The header of a SEQUENCE at *p; its content ends at *vend, clipped
+ * to end when only a prefix of the certificate is at hand. */
+static int
+der_open(const unsigned char **p, const unsigned char *end, int prefix,
+    const unsigned char **vend)
+{
+	const unsigned char *q = *p;
+	size_t l, nb;
+
+	if (end - q < 2 || q[0] != 0x30)
+		return -1;
+	l = q[1];
+	q += 2;
+	if (l & 0x80) {
+		nb = l & 0x7f;
+		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
+			return -1;
+		for (l = 0; nb > 0; nb--)
+			l = (l << 8) | *q++;
+	}
+	if ((size_t)(end - q) < l) {
+		if (!prefix)
+			return -1;
+		l = (size_t)(end - q);
+	}
+	*p = q;
+	*vend = q + l;
+	return 0;
+}
+
+static int
+cert_names(const unsigned char *der, size_t len, int prefix,
     struct trust_name *issuer, struct trust_name *subject)
 {
 	const unsigned char *p = der, *end = der + len, *v, *start;
@@ -62,14 +92,9 @@ trust_cert_names(const unsigned char *der, size_t len,
 	int i;
 
 	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } } */
-	if (trust_der_next(&p, end, &tag, &v, &l) == -1 || tag != 0x30)
+	if (der_open(&p, end, prefix, &end) == -1 ||
+	    der_open(&p, end, prefix, &end) == -1)
 		return -1;
-	p = v;
-	end = v + l;
-	if (trust_der_next(&p, end, &tag, &v, &l) == -1 || tag != 0x30)
-		return -1;
-	p = v;
-	end = v + l;
 	/* [0] version (optional), serialNumber, signature, issuer,
 	 * validity, subject */
 	for (i = 0; i < 6; i++) {
@@ -91,6 +116,20 @@ trust_cert_names(const unsigned char *der, size_t len,
 		}
 	}
 	return 0;
+}
+
+int
+trust_cert_names(const unsigned char *der, size_t len,
+    struct trust_name *issuer, struct trust_name *subject)
+{
+	return cert_names(der, len, 0, issuer, subject);
+}
+
+int
+trust_cert_names_prefix(const unsigned char *der, size_t len,
+    struct trust_name *issuer, struct trust_name *subject)
+{
+	return cert_names(der, len, 1, issuer, subject);
 }
 
 /* The names to look up for one presented certificate. */
@@ -207,27 +246,129 @@ trust_pem_der(const struct trust_map *m, size_t b, size_t e,
 	    -1 : 0;
 }
 
-/* Without an index: every certificate of the bundle is decoded, and
- * only the wanted ones are handed to GnuTLS. */
+/* RFC 4648 §4 base64 digits: 0-63, 64 for white space (RFC 7468 §2:
+ * line breaks inside a PEM body), 65 for anything else. */
+static const unsigned char b64_tab[256] = {
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 64, 64, 65, 65, 64, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	64, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 62, 65, 65, 65, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 65, 65, 65, 65, 65, 65,
+	65,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 65, 65, 65, 65, 65,
+	65, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65, 65,
+};
+
+/* The base64 of a PEM body from s up to the first other character (the
+ * '=' pad or the END line), at most cap octets. */
+static size_t
+b64_decode(const char *s, const char *end, unsigned char *out, size_t cap)
+{
+	unsigned v = 0, bits = 0, d;
+	size_t n = 0;
+
+	for (; s < end && n < cap; s++) {
+		if ((d = b64_tab[(unsigned char)*s]) >= 64) {
+			if (d == 64)
+				continue;
+			break;
+		}
+		v = (v << 6) | d;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(v >> bits);
+		}
+	}
+	return n;
+}
+
+int
+trust_pem_subject(const struct trust_map *m, size_t b, size_t e,
+    unsigned char *buf, size_t cap, struct trust_name *subject)
+{
+	const char *s = m->p + b, *end = m->p + e;
+	struct trust_name is;
+	size_t n, want;
+
+	/* the body starts after the BEGIN line */
+	if ((s = memchr(s, '\n', (size_t)(end - s))) == NULL)
+		return -1;
+	/* the subject is usually within the first 512 octets */
+	for (want = 512; ; want *= 2) {
+		if (want > cap)
+			want = cap;
+		n = b64_decode(s + 1, end, buf, want);
+		if (trust_cert_names_prefix(buf, n, &is, subject) == 0)
+			return 0;
+		if (n < want || want == cap)
+			return -1;
+	}
+}
+
+/* Without an index: the start of every certificate of the bundle is
+ * decoded, up to its subject, and only the wanted ones are handed to
+ * GnuTLS (a subject beyond TRUST_PREFIX octets: the whole block). */
 static void
 trust_scan(struct trust *tr, const struct trust_want *w)
 {
+	unsigned char buf[TRUST_PREFIX];
 	struct trust_map m;
-	struct trust_name is, su;
+	struct trust_name su;
 	gnutls_datum_t der;
 	size_t off = 0, b, e;
 
 	if (trust_map(tr->bundle, &m) == -1)
 		return;
 	while (trust_next_pem(&m, &off, &b, &e) == 0) {
-		if (trust_pem_der(&m, b, e, &der) == -1)
-			continue;
-		if (trust_cert_names(der.data, der.size, &is, &su) == 0 &&
-		    trust_wanted(w, su.p, su.len))
-			(void)trust_add_der(tr, der.data, der.size);
-		gnutls_free(der.data);
+		if (trust_pem_subject(&m, b, e, buf, sizeof(buf), &su) == 0) {
+			if (trust_wanted(w, su.p, su.len))
+				(void)trust_add_pem(tr, &m, b, e);
+		} else if (trust_pem_subject_full(&m, b, e, &der, &su) == 0) {
+			if (trust_wanted(w, su.p, su.len))
+				(void)trust_add_der(tr, der.data, der.size);
+			gnutls_free(der.data);
+		}
 	}
 	trust_unmap(&m);
+}
+
+int
+trust_pem_subject_full(const struct trust_map *m, size_t b, size_t e,
+    gnutls_datum_t *der, struct trust_name *subject)
+{
+	struct trust_name is;
+
+	if (trust_pem_der(m, b, e, der) == -1)
+		return -1;
+	if (trust_cert_names(der->data, der->size, &is, subject) == -1) {
+		gnutls_free(der->data);
+		der->data = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Decode the whole block and add it. */
+int
+trust_add_pem(struct trust *tr, const struct trust_map *m, size_t b,
+    size_t e)
+{
+	gnutls_datum_t der;
+	int rc;
+
+	if (trust_pem_der(m, b, e, &der) == -1)
+		return -1;
+	rc = trust_add_der(tr, der.data, der.size);
+	gnutls_free(der.data);
+	return rc;
 }
 
 static void

@@ -35,13 +35,17 @@
 static int
 name_hex(const unsigned char *p, size_t len, char out[TRUST_HEX])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char h[32];
 	size_t i;
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, h) < 0)
 		return -1;
-	for (i = 0; i < sizeof(h); i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	for (i = 0; i < sizeof(h); i++) {
+		out[2 * i] = hex[h[i] >> 4];
+		out[2 * i + 1] = hex[h[i] & 15];
+	}
+	out[2 * i] = '\0';
 	return 0;
 }
 
@@ -58,23 +62,25 @@ stamp(char *out, size_t len, const struct trust_map *m, const char *path)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-/* Decode [b, e) and add it when its subject is the wanted one. */
+/* Add block [b, e) if its subject is the wanted one; -1 when not. */
 static int
 add_block(struct trust *tr, const struct trust_map *m, size_t b, size_t e,
-    const struct trust_want *w, int strict)
+    const struct trust_want *w)
 {
-	struct trust_name is, su;
+	unsigned char buf[TRUST_PREFIX];
+	struct trust_name su;
 	gnutls_datum_t der;
 	int rc = -1;
 
-	if (b >= e || e > m->len || trust_pem_der(m, b, e, &der) == -1)
-		return strict ? -1 : 0;
-	if (trust_cert_names(der.data, der.size, &is, &su) == 0 &&
-	    trust_wanted(w, su.p, su.len)) {
-		(void)trust_add_der(tr, der.data, der.size);
-		rc = 0;
-	} else if (!strict)
-		rc = 0;
+	if (b >= e || e > m->len)
+		return -1;
+	if (trust_pem_subject(m, b, e, buf, sizeof(buf), &su) == 0)
+		return trust_wanted(w, su.p, su.len) ?
+		    trust_add_pem(tr, m, b, e) : -1;
+	if (trust_pem_subject_full(m, b, e, &der, &su) == -1)
+		return -1;
+	if (trust_wanted(w, su.p, su.len))
+		rc = trust_add_der(tr, der.data, der.size);
 	gnutls_free(der.data);
 	return rc;
 }
@@ -112,37 +118,49 @@ write_index(const char *path, const char *buf, size_t len)
 		(void)unlink(tmp);
 }
 
+/* One bundle entry for a rebuild: its subject's hash, and the CA
+ * added when wanted. */
+static int
+entry(struct trust *tr, const struct trust_map *m, size_t b, size_t e,
+    const struct trust_want *w, char hex[TRUST_HEX])
+{
+	unsigned char buf[TRUST_PREFIX];
+	struct trust_name su;
+	gnutls_datum_t der = { NULL, 0 };
+	int rc;
+
+	if (trust_pem_subject(m, b, e, buf, sizeof(buf), &su) == -1 &&
+	    trust_pem_subject_full(m, b, e, &der, &su) == -1)
+		return -1;
+	if (trust_wanted(w, su.p, su.len))
+		(void)trust_add_pem(tr, m, b, e);
+	rc = name_hex(su.p, su.len, hex);
+	gnutls_free(der.data);
+	return rc;
+}
+
 /* Walk the whole bundle once: add what is wanted, write a new index. */
 static int
 rebuild(struct trust *tr, const struct trust_map *m,
     const struct trust_want *w, const char *head, size_t hl)
 {
-	struct trust_name is, su;
-	gnutls_datum_t der;
 	char hex[TRUST_HEX], *buf;
 	size_t cap = TRUST_INDEX_MAX, len = hl, off = 0, b, e;
-	int n;
+	int n, ok = 1;
 
 	if ((buf = malloc(cap)) == NULL)
 		return -1;
 	memcpy(buf, head, hl);
 	while (trust_next_pem(m, &off, &b, &e) == 0) {
-		if (trust_pem_der(m, b, e, &der) == -1)
+		if (entry(tr, m, b, e, w, hex) == -1)
 			continue;
-		if (trust_cert_names(der.data, der.size, &is, &su) == 0) {
-			if (trust_wanted(w, su.p, su.len))
-				(void)trust_add_der(tr, der.data, der.size);
-			n = name_hex(su.p, su.len, hex) == -1 ? -1 :
-			    snprintf(buf + len, cap - len, "%s %zu %zu\n",
-			    hex, b, e);
-			if (n < 0 || (size_t)n >= cap - len)
-				len = 0;	/* too big: no index */
-			else if (len > 0)
-				len += (size_t)n;
-		}
-		gnutls_free(der.data);
+		n = snprintf(buf + len, cap - len, "%s %zu %zu\n", hex, b, e);
+		if (n < 0 || (size_t)n >= cap - len)
+			ok = 0;		/* too big: no index */
+		else
+			len += (size_t)n;
 	}
-	if (len > 0)
+	if (ok)
 		write_index(tr->index, buf, len);
 	free(buf);
 	return 0;
@@ -200,7 +218,7 @@ use_index(struct trust *tr, const struct trust_map *m,
 		b = strtoull(p + TRUST_HEX, &end, 10);
 		e = strtoull(end, &end, 10);
 		if (errno != 0 || *end != '\n' ||
-		    add_block(tr, m, b, e, w, 1) == -1)
+		    add_block(tr, m, b, e, w) == -1)
 			return -1;
 	}
 	return 0;

@@ -15,6 +15,9 @@
 /* Names looked up per chain: issuer and subject of each certificate of
  * a chain this long (longer chains are refused by GnuTLS anyway). */
 #define TRUST_WANT		(2 * 16)
+/* Octets of a certificate decoded to find its subject without decoding
+ * all of it: real TBSCertificates reach their subject within 1 KB. */
+#define TRUST_PREFIX		2048
 
 struct trust_name {
 	const unsigned char	*p;	/* DER of a Name, tag included */
@@ -50,6 +53,20 @@ int	 trust_next_pem(const struct trust_map *, size_t *off, size_t *b,
 /* Its DER (gnutls_free it). */
 int	 trust_pem_der(const struct trust_map *, size_t b, size_t e,
 	    gnutls_datum_t *der);
+/* The same names from the first octets of a certificate (the outer
+ * lengths may run past len). */
+int	 trust_cert_names_prefix(const unsigned char *der, size_t len,
+	    struct trust_name *issuer, struct trust_name *subject);
+/* The subject of block [b, e), from its first cap octets decoded into
+ * buf (subject points there); -1 when it is not within them. */
+int	 trust_pem_subject(const struct trust_map *, size_t b, size_t e,
+	    unsigned char *buf, size_t cap, struct trust_name *subject);
+/* The same from the whole block: *der gnutls_malloc'ed, subject in it. */
+int	 trust_pem_subject_full(const struct trust_map *, size_t b, size_t e,
+	    gnutls_datum_t *der, struct trust_name *subject);
+/* Decode block [b, e) and add it to the trust list. */
+int	 trust_add_pem(struct trust *, const struct trust_map *, size_t b,
+	    size_t e);
 
 /* trust_index.c: the wanted CAs through the index, rebuilding it when
  * the bundle changed. -1: the index cannot answer (scan instead). */
