@@ -284,4 +284,32 @@ for how in -C RELAYMAIL_CONFIG; do
 	t_end
 done
 
+# The system queue is 2770 root:relaymail; with queue = on-failure the
+# group is held while delivering, and the TLS session cache lives in the
+# queue's tls/ directory: files 0660 of the group, unreadable by the
+# users who send through it, and the second send resumes.
+t_begin "setgid copy: TLS sessions cached in the system queue (0660 relaymail), the next send resumes"
+relay_start implicit -n 2
+sys_conf
+sed -i 's/^queue = never/queue = on-failure/' "$SYSCONF"
+mkdir -p "$SG/squeue"
+chgrp relaymail "$SG/squeue"
+chmod 2770 "$SG/squeue"
+sed -i "s|^queue_dir = .*|queue_dir = $SG/squeue|" "$SYSCONF"
+as_nobody -- rcpt@example.com
+expect_rc 0
+as_nobody -- rcpt@example.com
+expect_rc 0
+grep -q '^--- tls resumed' "$T/transcript" || fail "second send not resumed"
+f=$(find "$SG/squeue/tls" -type f ! -name trust-index 2>/dev/null | head -1)
+if [ -z "$f" ]; then
+	fail "no session cached in the system queue"
+else
+	[ "$(stat -c '%a %G' "$f")" = "660 relaymail" ] ||
+	    fail "cache file is $(stat -c '%a %G' "$f"), want 660 relaymail"
+	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
+	    cat "$f" >/dev/null 2>&1 && fail "nobody can read the cached session"
+fi
+t_end
+
 t_finish
