@@ -488,11 +488,19 @@ sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
     "$B/rm.conf" >"$B/rm-res.conf"
 "$RELAYMAIL" -C "$B/rm-res.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
     die "relaymail failed storing a session: $(cat "$B/out")"
+"$RELAYMAIL" -C "$B/rm-res.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+    die "relaymail failed resuming: $(cat "$B/out")"
 [ $HAVE_VG = 0 ] || irun ir-res-rm "$RELAYMAIL" -C "$B/rm-res.conf"
-cpurun res-rm "$N_SMALL" "$RELAYMAIL" -C "$B/rm-res.conf"
 relay_wait
 nres=$(grep -c '^--- tls resumed' "$B/res.tr")
-[ "$nres" -ge "$N_SMALL" ] || die "only $nres of the resumed sends resumed"
+[ "$nres" -ge 1 ] || die "the second send did not resume"
+# Timed against a relay without a transcript (as in (b)); its first send
+# gets a new ticket, the others resume.
+relay res2 $((N_SMALL + 1)) /dev/null
+sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
+    "$B/rm.conf" >"$B/rm-res.conf"
+cpurun res-rm "$N_SMALL" "$RELAYMAIL" -C "$B/rm-res.conf"
+relay_wait
 
 # --- (g) a queue flush: N_QUEUE messages, one session ---
 relay q 1 "$B/q.tr"
