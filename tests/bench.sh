@@ -458,7 +458,7 @@ N_SYS=${N_SYS:-20}
 cat /etc/ssl/certs/ca-certificates.crt "$CERTS/ca.pem" >"$B/bundle.pem" \
     2>/dev/null
 NCA=$(grep -c 'BEGIN CERTIFICATE' "$B/bundle.pem")
-relay sys $((2 * N_SYS + 8)) /dev/null
+relay sys $((2 * N_SYS + 1 + 3 * HAVE_VG)) /dev/null
 sed -e '/^tls_ca_file/d' -e "s|^queue_dir.*|queue_dir = $B/sysq|" \
     "$B/rm.conf" >"$B/rm-sys.conf"
 sed -e '/^tls_ca_file/d' -e '/^queue_dir/d' "$B/rm.conf" >"$B/rm-nostate.conf"
@@ -483,7 +483,7 @@ relay_wait
 unset RELAYMAIL_SYSTEM_TRUST
 
 # --- (f) a resumed TLS session (the CA file) ---
-relay res $((N_SMALL + 4)) "$B/res.tr"
+relay res $((2 + HAVE_VG)) "$B/res.tr"
 sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
     "$B/rm.conf" >"$B/rm-res.conf"
 "$RELAYMAIL" -C "$B/rm-res.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
@@ -496,7 +496,7 @@ nres=$(grep -c '^--- tls resumed' "$B/res.tr")
 [ "$nres" -ge 1 ] || die "the second send did not resume"
 # Timed against a relay without a transcript (as in (b)); its first send
 # gets a new ticket, the others resume.
-relay res2 $((N_SMALL + 1)) /dev/null
+relay res2 "$N_SMALL" /dev/null
 sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
     "$B/rm.conf" >"$B/rm-res.conf"
 cpurun res-rm "$N_SMALL" "$RELAYMAIL" -C "$B/rm-res.conf"
