@@ -6,7 +6,8 @@
 # trust of today; a corrupt, unknown or expired ticket costs one full
 # handshake and the message is still delivered; concurrent senders
 # share the cache without breaking it; no state directory means no
-# resumption, not a failure.
+# resumption, not a failure. A relay without X25519 (the one key share
+# sent) answers with a HelloRetryRequest and still gets the message.
 . "$(dirname "$0")/../lib.sh"
 
 cachedir() { echo "$T/queue/tls"; }
@@ -201,6 +202,20 @@ expect_resumed 10 1
 expect_msgs 10
 [ "$(find "$(cachedir)" -type f | wc -l)" = 1 ] ||
     fail "cache holds $(ls "$(cachedir)")"
+t_end
+
+# relaymail sends one X25519 key share; a server without X25519 asks
+# for another group (HelloRetryRequest, RFC 8446 §4.1.4): one round trip
+# more, still delivered, and its session still resumes.
+t_begin "a relay without X25519: HelloRetryRequest, delivered, then resumed"
+relay_start implicit -n 2 -P 'NORMAL:-GROUP-ALL:+GROUP-SECP256R1'
+send rcpt@example.com
+expect_rc 0
+expect_tr '^--- tls established TLS1\.3 .*SECP256R1'
+send rcpt@example.com
+expect_rc 0
+expect_resumed 2 1
+expect_msgs 2
 t_end
 
 t_finish
