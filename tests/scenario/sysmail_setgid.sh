@@ -312,4 +312,29 @@ else
 fi
 t_end
 
+# RELAYMAIL_SYSTEM_TRUST (a test hook) must never move the trust of a
+# setgid run: with it pointing at a bundle holding the test CA, the
+# setgid copy still verifies against the real system store and refuses
+# the relay (69, nothing sent); the same environment is honoured by the
+# plain copy run by root (control).
+t_begin "setgid copy ignores RELAYMAIL_SYSTEM_TRUST; a plain run honours it"
+relay_start implicit -n 2
+sys_conf
+sed -i '/^tls_ca_file/d' "$SYSCONF"
+cat /etc/ssl/certs/ca-certificates.crt "$CERTS/ca.pem" >"$SG/bundle.pem" \
+    2>/dev/null
+chmod 644 "$SG/bundle.pem"
+as_nobody "RELAYMAIL_SYSTEM_TRUST=$SG/bundle.pem" -- rcpt@example.com
+expect_rc 69
+expect_err 'not accepted'
+expect_no_mail
+chmod 600 "$SYSCONF"	# root without the setgid mode: a 0600 config
+RELAYMAIL_SYSTEM_TRUST=$SG/bundle.pem "$SG/relaymail-plain" rcpt@example.com \
+    <"$T/in" >"$T/stdout" 2>"$T/stderr"
+RC=$?
+relay_settle
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
 t_finish
