@@ -166,7 +166,7 @@ static int
 load_lines(struct aliases *a, FILE *fp, struct err *e)
 {
 	char line[BOUNDS_CONF_LINE + 3], *ent = NULL;	/* CR, LF, NUL */
-	size_t elen = 0, n;
+	size_t elen = 0, n = 0;
 	int lineno = 0, eline = 0, r = 0, st;
 
 	while (r == 0 && (st = textline_read(fp, line, sizeof(line),

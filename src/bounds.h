@@ -65,6 +65,10 @@
 /* Account names, file paths. */
 #define BOUNDS_NAME		64
 #define BOUNDS_PATH		4096
+/* A cached TLS session (RFC 8446 §4.6.1 ticket plus GnuTLS's session
+ * state with the peer's certificate chain, RFC 8446 §4.4.2 allows 2^24-1
+ * octets; real chains are a few KiB): larger cache files are ignored. */
+#define BOUNDS_TLS_SESSION	(64 * 1024)
 /* Alias expansion depth (loops are an error before this). */
 #define BOUNDS_ALIAS_DEPTH	16
 /* Supplementary groups looked at for the install's group (Linux's

@@ -62,6 +62,8 @@ struct account {
 	int		 tls_min_version; /* 12 or 13 */
 	char		*tls_priority;	/* GnuTLS priority override or NULL */
 	char		*tls_server_name;
+	int		 tls_session_cache; /* 1 (default): resume sessions,
+					 * tickets kept in queue_dir/tls */
 
 	enum auth_mech	 auth;
 	char		*user;		/* NULL: no AUTH (with auth=auto) */

@@ -15,6 +15,7 @@ conf_account_init(struct account *a)
 	memset(a, 0, sizeof(*a));
 	a->tls = TLS_IMPLICIT;
 	a->tls_verify = 1;
+	a->tls_session_cache = 1;
 	a->tls_min_version = 12;
 	a->auth = AUTH_AUTO;
 	a->timeout = 60;

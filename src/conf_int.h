@@ -53,7 +53,7 @@ enum kidx {
 	KEY_OAUTH_PROVIDER, KEY_OAUTH_CLIENT_ID, KEY_OAUTH_CLIENT_SECRET,
 	KEY_OAUTH_TENANT, KEY_OAUTH_TOKEN_URL, KEY_OAUTH_DEVICE_URL,
 	KEY_OAUTH_AUTH_URL, KEY_OAUTH_SCOPE, KEY_OAUTH_CA_FILE,
-	KEY_OAUTH_TOKEN_FILE, NKEYS
+	KEY_OAUTH_TOKEN_FILE, KEY_TLS_SESSION_CACHE, NKEYS
 };
 
 #define CONF_LIFETIME_DEFAULT	(5L * 86400)
@@ -81,6 +81,7 @@ struct parse {
 	int		 secret_line;	/* first password = line */
 	int		 secret_key;	/* its key: KEY_PASSWORD or
 					 * KEY_OAUTH_CLIENT_SECRET */
+	size_t		 linelen;	/* last line read (textline_read) */
 	struct sect	 dsect, *sects;
 	int		 cap;
 };

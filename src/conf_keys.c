@@ -71,6 +71,7 @@ const struct key conf_keys_table[NKEYS] = {
 	K(OAUTH_SCOPE, K_STR, oauth_scope),
 	K(OAUTH_CA_FILE, K_FILE, oauth_ca_file),
 	K(OAUTH_TOKEN_FILE, K_PATH, oauth_token_file),
+	K(TLS_SESSION_CACHE, K_BOOL, tls_session_cache),
 };
 #undef K
 #undef O

@@ -159,18 +159,18 @@ check_line(struct parse *p, char *str)
 /*
  * libinih's line reader. num is the size of libinih's line buffer (we
  * size it in ini_setup()); the buffer still holds the previous line,
- * perhaps a password, so textline_read() wipes it first. A bad line is
+ * perhaps a password, so textline_read() wipes it first (p->linelen
+ * bytes: inih only writes inside the line). A bad line is
  * handed on as an empty one, after it has been reported.
  */
 static char *
 reader(char *str, int num, void *arg)
 {
 	struct parse	*p = arg;
-	size_t		 len;
 	int		 rc;
 
 	if ((rc = textline_read(p->fp, str, (size_t)num, BOUNDS_CONF_LINE,
-	    &len)) == TEXTLINE_EOF)
+	    &p->linelen)) == TEXTLINE_EOF)
 		return NULL;
 	p->lineno++;
 	if (rc == TEXTLINE_NUL)

@@ -52,6 +52,8 @@ struct conn {
 	int		 loopback;		/* peer address is loopback */
 	struct conn_tlsinfo tlsinfo;		/* filled after handshake */
 	int		 live;			/* fd is ours to close */
+	int		 tls_retry;		/* a cached TLS session failed:
+						 * connect again, full handshake */
 };
 
 /*
@@ -73,7 +75,10 @@ int	 conn_open(struct conn *, const char *host, int port, int timeout_ms,
  * verification/pin failure or a version below the minimum, EX_PROTOCOL
  * when the peer does not speak TLS (the message names the likely fix),
  * EX_TEMPFAIL on timeout/reset. For STARTTLS, the caller first checks
- * conn_pending() == 0.
+ * conn_pending() == 0. A cached session (tls_session_cache) is offered
+ * for resumption; when the handshake with it fails, or its certificate
+ * no longer verifies, the cache entry is dropped and c->tls_retry is
+ * set: the caller connects once more, and that full handshake decides.
  */
 /*
  * Wrap an already connected socket (tests, socketpairs): the conn is

@@ -207,9 +207,10 @@ void
 log_attempt(const struct log_attempt *a)
 {
 	log_msg(a->exit_code == 0 ? LOG_INFO : LOG_ERR,
-	    "account=%s relay=%s tls=%s auth=%s size=%lld from=<%s> "
+	    "account=%s relay=%s tls=%s%s auth=%s size=%lld from=<%s> "
 	    "to=%s reply=\"%s\"%s%s exit=%d",
-	    nz(a->account), nz(a->relay), nz(a->tls), nz(a->auth),
+	    nz(a->account), nz(a->relay), nz(a->tls),
+	    a->tls_resumed ? ",resumed" : "", nz(a->auth),
 	    (long long)a->size, a->sender != NULL ? a->sender : "",
 	    nz(a->rcpts), nz(a->reply),
 	    a->queue_id != NULL ? " queue_id=" : "",

@@ -13,6 +13,7 @@ struct log_attempt {
 	const char	*account;
 	const char	*relay;		/* host [addr]:port that answered */
 	const char	*tls;		/* "TLS1.3" or "none" */
+	int		 tls_resumed;	/* the TLS session was resumed */
 	const char	*auth;		/* mechanism or "none" */
 	off_t		 size;
 	const char	*sender;

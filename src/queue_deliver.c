@@ -37,6 +37,7 @@ log_try(const struct qrun *r, const struct qfile *qf, const struct msg *m,
 	la.account = r->a->name;
 	la.relay = r->s->conn.peer;
 	la.tls = r->s->conn.tls != NULL ? r->s->conn.tlsinfo.version : "none";
+	la.tls_resumed = r->s->conn.tls != NULL && r->s->conn.tlsinfo.resumed;
 	la.auth = r->s->auth_used;
 	la.size = msg_size(m);
 	la.sender = qf->sender;

@@ -212,22 +212,36 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 		    "setting lowers this", s->conn.peer, ver);
 }
 
-/* One host: connect and run the session start. Closes on failure. */
+/* One host: connect and run the session start. Closes on failure. A
+ * failed resumption of a cached TLS session gets one more connection
+ * with a full handshake (RFC 8446 §2.2: the ticket is only a shortcut). */
 static int
 try_host(struct relay_session *s, const char *host, int timeout_ms,
     FILE *trace, const char *domain, struct err *e)
 {
-	memset(&s->conn, 0, sizeof(s->conn));
-	s->conn.fd = -1;
-	memset(&s->caps, 0, sizeof(s->caps));
-	s->stage = STAGE_CONNECT;
-	if (conn_open(&s->conn, host, s->acct->port, timeout_ms,
-	    s->deadline_ms, trace, e) == -1)
-		return -1;
-	s->conn.trace = trace;
-	if (session_start(s, domain, e) == 0)
-		return 0;
-	conn_close(&s->conn);	/* first: the relay may serve one at a time */
+	int attempt, retry;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		memset(&s->conn, 0, sizeof(s->conn));
+		s->conn.fd = -1;
+		memset(&s->caps, 0, sizeof(s->caps));
+		s->stage = STAGE_CONNECT;
+		if (conn_open(&s->conn, host, s->acct->port, timeout_ms,
+		    s->deadline_ms, trace, e) == -1)
+			return -1;
+		s->conn.trace = trace;
+		if (session_start(s, domain, e) == 0)
+			return 0;
+		retry = s->conn.tls_retry;
+		/* first: the relay may serve one at a time */
+		conn_close(&s->conn);
+		if (!retry)
+			break;
+		if (trace != NULL)
+			fprintf(trace, "relaymail: %s; the cached TLS session "
+			    "is dropped, connecting again\n", e->msg);
+		err_clear(e);
+	}
 	if (s->stage == STAGE_TLS && s->conn.tlsinfo.old_version)
 		probe_old_tls(s, host, timeout_ms, domain, e);
 	return -1;

@@ -185,6 +185,7 @@ log_result(struct send_ctx *s, const struct account *a,
 	    NULL;
 	la.tls = rs != NULL && rs->conn.tlsinfo.version[0] != '\0' ?
 	    rs->conn.tlsinfo.version : "none";
+	la.tls_resumed = rs != NULL && rs->conn.tlsinfo.resumed;
 	la.auth = rs != NULL && rs->auth_used[0] != '\0' ? rs->auth_used :
 	    "none";
 	la.size = msg_size(&s->msg);

@@ -19,7 +19,9 @@ textline_read(FILE *fp, char *buf, size_t size, size_t max, size_t *len)
 	size_t	 cap = size - 1, n = 0, content;
 	int	 c, nul = 0, over = 0;
 
-	secret_bzero(buf, size);
+	/* The previous line may have held a password: wipe what it used
+	 * (its length and the NUL after it), not the whole buffer. */
+	secret_bzero(buf, *len < size ? *len + 1 : size);
 	*len = 0;
 	if ((c = getc(fp)) == EOF)
 		return TEXTLINE_EOF;

@@ -17,7 +17,8 @@
 
 /*
  * Read one line of fp into buf (size bytes, NUL-terminated), its line
- * end included. buf is wiped first. A line that is too long or holds a
+ * end included. On entry *len is what the previous call stored in buf
+ * (0 for a fresh buffer): those bytes are wiped first. A line that is too long or holds a
  * NUL is read to its end, wiped from buf, and reported (NUL first).
  * max bounds the content without the final CR LF. *len receives the
  * number of bytes stored.

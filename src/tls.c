@@ -16,6 +16,16 @@
  *
  * The transport callbacks keep the first bytes the relay sent so that a
  * plaintext server on an implicit-TLS port is recognised and named.
+ *
+ * Session resumption (RFC 8446 §2.2, §4.6.1; RFC 5077): a session cached
+ * for this account, host, port and name (tls_cache.c) is offered; the
+ * relay decides. A resumed session carries no certificate, so the chain
+ * stored with the session is verified again, against today's trust and
+ * the same name, exactly as after a full handshake: the resumed session
+ * is bound to a verified identity or it is not used. A refused or
+ * unusable ticket costs one full handshake (on a new connection when
+ * the handshake failed), never a failure. The newest ticket the relay
+ * sent is stored when the connection ends.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -24,14 +34,29 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 
 #include "tls.h"
+#include "tls_cache.h"
 #include "tls_int.h"
+#include "trust.h"
 
-#define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define TLS_PRIO_13	"NORMAL:-VERS-ALL:+VERS-TLS1.3"
+/*
+ * The built-in priority: GnuTLS's NORMAL set, TLS 1.3 and 1.2 only, with
+ * X25519 (RFC 7748, RFC 8446 §4.2.7) first among the same groups. Only
+ * that one key share is sent (GNUTLS_KEY_SHARE_TOP): every common
+ * server supports it, and it costs a third of a P-256 share to make and
+ * use; a server without it asks for another share with a
+ * HelloRetryRequest (RFC 8446 §4.1.4), at one more round trip.
+ */
+#define TLS_GROUPS	":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1" \
+			":+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448" \
+			":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096" \
+			":+GROUP-FFDHE6144:+GROUP-FFDHE8192"
+#define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" TLS_GROUPS
+#define TLS_PRIO_13	"NORMAL:-VERS-ALL:+VERS-TLS1.3" TLS_GROUPS
 #define TLS_NEVER	":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"
 
 /* Transport state, owned by the session (gnutls_session_get_ptr). */
@@ -43,6 +68,11 @@ struct tls_link {
 	size_t			 nfirst;
 	gnutls_typed_vdata_st	 vdata[2];	/* name and purpose checked
 						 * (tls_verify_purpose) */
+	struct tls_cache	 cache;
+	int			 offered;	/* a cached session was set */
+	int			 done;		/* handshake and checks passed */
+	int			 lazy;		/* system trust, loaded lazily */
+	struct trust		 trust;
 };
 
 static ssize_t
@@ -125,6 +155,25 @@ tls_write(struct conn *c, const void *buf, size_t len, short *events,
 	    e);
 }
 
+/* Keep the newest ticket the relay sent for the next connection. The
+ * expiry GnuTLS records (the ticket lifetime) bounds its use. */
+static void
+tls_save_session(gnutls_session_t s, const struct tls_link *l)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	time_t exp;
+
+	if (l == NULL || !l->done || l->cache.path[0] == '\0' ||
+	    !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET))
+		return;
+	if (gnutls_session_get_data2(s, &d) < 0)
+		return;
+	exp = gnutls_db_check_entry_expire_time(&d);
+	if (exp > time(NULL))
+		tls_cache_store(&l->cache, &d, exp);
+	tls_cache_free(&d);
+}
+
 void
 tls_end(struct conn *c, int bye)
 {
@@ -133,6 +182,7 @@ tls_end(struct conn *c, int bye)
 	if (s != NULL) {
 		if (bye)
 			(void)gnutls_bye(s, GNUTLS_SHUT_WR);
+		tls_save_session(s, gnutls_session_get_ptr(s));
 		free(gnutls_session_get_ptr(s));
 		gnutls_deinit(s);
 	}
@@ -142,10 +192,28 @@ tls_end(struct conn *c, int bye)
 	c->tls_cred = NULL;
 }
 
+/* The relay's Certificate message: the system store's CAs its chain
+ * needs join the trust list before GnuTLS verifies (trust.h). */
+static int
+tls_cert_hook(gnutls_session_t s, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct tls_link *l = gnutls_session_get_ptr(s);
+
+	(void)when;
+	if (incoming && htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT &&
+	    l != NULL && l->lazy)
+		trust_add_for_msg(&l->trust, msg,
+		    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3);
+	return 0;
+}
+
 static int
 tls_creds(struct conn *c, const struct account *a, struct err *e)
 {
 	gnutls_certificate_credentials_t cred;
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	char dir[BOUNDS_PATH];
 	const char *key;
 	int rc;
 
@@ -159,10 +227,17 @@ tls_creds(struct conn *c, const struct account *a, struct err *e)
 			return err_set(e, EX_CONFIG, "tls_ca_file %s: %s",
 			    a->tls_ca_file, rc < 0 ? gnutls_strerror(rc) :
 			    "no certificates in it");
-	} else if (a->tls_verify &&
-	    gnutls_certificate_set_x509_system_trust(cred) <= 0)
-		return err_set(e, EX_CONFIG, "no system trust store: install "
-		    "ca-certificates or set tls_ca_file");
+	} else if (a->tls_verify) {
+		if (trust_system(&l->trust, cred, tls_cache_dir(a, dir,
+		    sizeof(dir)) == 0 ? dir : NULL, e) == -1)
+			return -1;
+		l->lazy = 1;
+		gnutls_handshake_set_hook_function(c->tls,
+		    GNUTLS_HANDSHAKE_CERTIFICATE_PKT, GNUTLS_HOOK_POST,
+		    tls_cert_hook);
+	}
+	if (gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+		return err_set(e, EX_SOFTWARE, "cannot set TLS credentials");
 	if (a->tls_cert_file == NULL)
 		return 0;
 	key = a->tls_key_file != NULL ? a->tls_key_file : a->tls_cert_file;
@@ -205,6 +280,23 @@ tls_priority(gnutls_session_t s, const struct account *a, struct err *e)
 	return 0;
 }
 
+/* Offer the session cached for this account, host, port and name. */
+static void
+tls_offer_session(struct tls_link *l, const struct account *a,
+    const char *host, const char *name)
+{
+	gnutls_datum_t d;
+
+	tls_cache_init(&l->cache, a, host, a->port, name);
+	if (tls_cache_load(&l->cache, &d) == -1)
+		return;
+	if (gnutls_session_set_data(l->s, d.data, d.size) == 0)
+		l->offered = 1;
+	else
+		tls_cache_drop(&l->cache);
+	tls_cache_free(&d);
+}
+
 /* Create the session: priority, credentials, SNI, verification. */
 static int
 tls_session(struct conn *c, const struct account *a, struct err *e)
@@ -216,7 +308,8 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory for TLS");
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL) < 0) {
+	    GNUTLS_NO_SIGNAL | (a->tls_priority == NULL ?
+	    GNUTLS_KEY_SHARE_TOP : 0)) < 0) {
 		free(l);
 		return err_set(e, EX_OSERR, "cannot set up TLS");
 	}
@@ -227,15 +320,13 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	c->tls = s;
 	if (tls_priority(s, a, e) == -1)
 		return -1;
-	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
-	    c->tls_cred) < 0)
-		return err_set(e, EX_SOFTWARE, "cannot set TLS credentials");
 	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
 	if (!tls_is_ip(name) && gnutls_server_name_set(s, GNUTLS_NAME_DNS,
 	    name, strlen(name)) < 0)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
 	if (a->tls_verify)
 		tls_verify_purpose(s, name, l->vdata);
+	tls_offer_session(l, a, c->host, name);
 	gnutls_transport_set_ptr(s, l);
 	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_transport_set_pull_function(s, tls_pull);
@@ -344,6 +435,77 @@ tls_handshake(struct conn *c, struct err *e)
 	}
 }
 
+/* Why the chain of a resumed session is refused, in GnuTLS's words. */
+static int
+tls_verify_status(struct conn *c, unsigned status, struct err *e)
+{
+	gnutls_datum_t out;
+
+	if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) < 0)
+		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
+		    "accepted", c->peer);
+	err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not accepted: %s",
+	    c->peer, (const char *)out.data);
+	gnutls_free(out.data);
+	return -1;
+}
+
+/* A handshake that offered a cached session failed (not by our own
+ * timeout): forget the session; the caller retries with a full one. */
+static void
+tls_refused_session(struct conn *c, int retry)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+
+	if (l == NULL || !l->offered)
+		return;
+	tls_cache_drop(&l->cache);
+	c->tls_retry = retry;
+}
+
+/*
+ * After the handshake: a session that was offered and not resumed is
+ * forgotten (the relay refused its ticket: this connection paid the
+ * full handshake, and stores the new ticket). A resumed session's
+ * stored chain is verified again for the same name, as the full
+ * handshake did; on failure the connection fails closed and the caller
+ * retries with a full handshake, whose verification decides.
+ */
+static int
+tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	const gnutls_datum_t *certs;
+	const char *name;
+	unsigned status = 0, n = 0;
+	int rc;
+
+	if (!l->offered)
+		return 0;
+	if (!gnutls_session_is_resumed(c->tls)) {
+		tls_cache_drop(&l->cache);
+		return 0;
+	}
+	if (!a->tls_verify)
+		return 0;
+	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	if (l->lazy && (certs = gnutls_certificate_get_peers(c->tls,
+	    &n)) != NULL)
+		trust_add_for(&l->trust, certs, n);
+	/* The same name and purpose (TLS WWW server) as the full handshake
+	 * checked: l->vdata, set by tls_verify_purpose. */
+	(void)name;
+	rc = gnutls_certificate_verify_peers(c->tls, l->vdata, 2, &status);
+	if (rc == 0 && status == 0)
+		return 0;
+	if (rc < 0)
+		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
+		    "accepted (resumed session): %s", c->peer,
+		    gnutls_strerror(rc));
+	return tls_verify_status(c, status, e);
+}
+
 int
 conn_tls_start(struct conn *c, const struct account *a, int starttls,
     struct err *e)
@@ -360,15 +522,21 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 		return err_set(e, EX_SOFTWARE, "unsent data before the TLS "
 		    "handshake");
 	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));
-	if (tls_creds(c, a, e) == -1 || tls_session(c, a, e) == -1)
+	if (tls_session(c, a, e) == -1 || tls_creds(c, a, e) == -1)
 		goto fail;
 	if ((rc = tls_handshake(c, e)) != 0) {
 		if (rc < 0)
 			tls_failed(c, a, starttls, rc, e);
+		tls_refused_session(c, rc < 0);
+		goto fail;
+	}
+	if (tls_resumed_check(c, a, e) == -1) {
+		tls_refused_session(c, 1);
 		goto fail;
 	}
 	if (tls_verify_after(c, a, e) == -1)
 		goto fail;
+	((struct tls_link *)gnutls_session_get_ptr(c->tls))->done = 1;
 	tls_verify_trace(c, a);
 	return 0;
 fail:

@@ -13,11 +13,24 @@
 #   (b) N sequential sends, small and 10 MB: median wall time per send
 #       and the client's CPU time per send;
 #   (c) peak RSS (GNU time %M) for one small and one 10 MB send;
-#   (d) instructions for one small send (valgrind callgrind), if present.
+#   (d) instructions for one small send (valgrind callgrind), if present;
+#   (e) the system trust store instead of the CA file: the system bundle
+#       with the test CA added, given to msmtp as tls_trust_file (it
+#       parses all of it, as it does for its system store) and to
+#       relaymail as its system store (RELAYMAIL_SYSTEM_TRUST): warm
+#       index, and a first send with no state directory at all (HOME
+#       and XDG_STATE_HOME unusable: no index, no session cache);
+#   (f) a resumed TLS session (relaymail's session cache; msmtp has none);
+#   (g) a queue flush: N_QUEUE queued messages, one `relaymail -q`, one
+#       session (msmtp has no queue of its own);
+#   (h) a THRU_MB body: MiB/s and peak RSS, against the sink ceiling (the
+#       same SMTP session pushed into testrelay by openssl s_client).
+# Rows (a)-(d) are full handshakes (tls_session_cache = no).
 # Speed is measured here, never asserted in tests. Figures vary with the
 # machine; README's are from one run of this script.
-# Env: N_SMALL (100), N_BIG (20), BIG_MB (10), DELAY_MS (100), KEEP=1 keeps
-# the work directory (tests/tmp/bench.PID).
+# Env: N_SMALL (100), N_BIG (20), BIG_MB (10), DELAY_MS (100), N_QUEUE
+# (1000), THRU_MB (200), KEEP=1 keeps the work directory
+# (tests/tmp/bench.PID).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 RELAYMAIL=$TOP/relaymail
@@ -27,6 +40,8 @@ N_SMALL=${N_SMALL:-100}
 N_BIG=${N_BIG:-20}
 BIG_MB=${BIG_MB:-10}
 DELAY_MS=${DELAY_MS:-100}
+N_QUEUE=${N_QUEUE:-1000}
+THRU_MB=${THRU_MB:-200}
 PASSWORD='bench-pw 7Qz!'
 USER_NAME=bench@example.com
 B=$TOP/tests/tmp/bench.$$
@@ -143,6 +158,7 @@ configs() {
 	queue = never
 	queue_dir = $B/queue
 	log = none
+	tls_session_cache = no
 	EOF
 	cat >"$B/ms.conf" <<-EOF
 	account bench
@@ -411,6 +427,154 @@ else
 	echo "bench: valgrind missing; instruction counts not measured"
 fi
 
+# irun KEY CMD...: instructions (millions) of one small send by CMD,
+# under the environment in IRENV (assignments for env(1)).
+irun() {
+	ik=$1
+	shift
+	# shellcheck disable=SC2086 # IRENV is a list of assignments
+	env $IRENV valgrind -q --tool=callgrind \
+	    --callgrind-out-file="$B/cg.$ik" "$@" rcpt@example.com \
+	    <"$B/small" >"$B/out" 2>&1 || die "$ik failed under callgrind: $(cat "$B/out")"
+	put "$ik" "$(awk '/^(summary|totals):/ { v = $2 } END {
+	    printf "%.1f", v / 1e6 }' "$B/cg.$ik")"
+}
+IRENV=
+
+# cpurun KEY N CMD...: wall (median) and CPU ms per small send.
+cpurun() {
+	ck=$1 cn=$2
+	shift 2
+	perl "$B/run.pl" "$cn" "$B/small" "$@" 2>"$B/times" ||
+	    die "$ck: timed sends failed: $(cat "$B/times")"
+	# shellcheck disable=SC2046 # median and CPU seconds
+	set -- $(cat "$B/times")
+	put "wall-$ck" "$(awk -v t="$1" 'BEGIN { printf "%.1f", t * 1000 }')"
+	put "cpu-$ck" "$(awk -v t="$2" 'BEGIN { printf "%.1f", t * 1000 }')"
+}
+
+# --- (e) the system trust store ---
+N_SYS=${N_SYS:-20}
+cat /etc/ssl/certs/ca-certificates.crt "$CERTS/ca.pem" >"$B/bundle.pem" \
+    2>/dev/null
+NCA=$(grep -c 'BEGIN CERTIFICATE' "$B/bundle.pem")
+relay sys $((2 * N_SYS + 1 + 3 * HAVE_VG)) /dev/null
+sed -e '/^tls_ca_file/d' -e "s|^queue_dir.*|queue_dir = $B/sysq|" \
+    "$B/rm.conf" >"$B/rm-sys.conf"
+sed -e '/^tls_ca_file/d' -e '/^queue_dir/d' "$B/rm.conf" >"$B/rm-nostate.conf"
+sed -e "s|^tls_trust_file.*|tls_trust_file $B/bundle.pem|" "$B/ms.conf" \
+    >"$B/ms-sys.conf"
+export RELAYMAIL_SYSTEM_TRUST="$B/bundle.pem"
+"$RELAYMAIL" -C "$B/rm-sys.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+    die "relaymail with the system store failed: $(cat "$B/out")"
+[ -s "$B/sysq/tls/trust-index" ] || die "no trust index was written"
+if [ $HAVE_VG = 1 ]; then
+	irun ir-sys-rm "$RELAYMAIL" -C "$B/rm-sys.conf"
+	IRENV="-u XDG_STATE_HOME HOME=/nonexistent"
+	irun ir-sysfirst-rm "$RELAYMAIL" -C "$B/rm-nostate.conf"
+	IRENV=
+	irun ir-sys-ms msmtp -C "$B/ms-sys.conf"
+	put ir-ca-rm "$(get ir-rm)"
+	put ir-ca-ms "$(get ir-ms)"
+fi
+cpurun sys-rm "$N_SYS" "$RELAYMAIL" -C "$B/rm-sys.conf"
+cpurun sys-ms "$N_SYS" msmtp -C "$B/ms-sys.conf"
+relay_wait
+unset RELAYMAIL_SYSTEM_TRUST
+
+# --- (f) a resumed TLS session (the CA file) ---
+relay res $((2 + HAVE_VG)) "$B/res.tr"
+sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
+    "$B/rm.conf" >"$B/rm-res.conf"
+"$RELAYMAIL" -C "$B/rm-res.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+    die "relaymail failed storing a session: $(cat "$B/out")"
+"$RELAYMAIL" -C "$B/rm-res.conf" rcpt@example.com <"$B/small" >"$B/out" 2>&1 ||
+    die "relaymail failed resuming: $(cat "$B/out")"
+[ $HAVE_VG = 0 ] || irun ir-res-rm "$RELAYMAIL" -C "$B/rm-res.conf"
+relay_wait
+nres=$(grep -c '^--- tls resumed' "$B/res.tr")
+[ "$nres" -ge 1 ] || die "the second send did not resume"
+# Timed against a relay without a transcript (as in (b)); its first send
+# gets a new ticket, the others resume.
+relay res2 "$N_SMALL" /dev/null
+sed -e '/^tls_session_cache/d' -e "s|^queue_dir.*|queue_dir = $B/resq|" \
+    "$B/rm.conf" >"$B/rm-res.conf"
+cpurun res-rm "$N_SMALL" "$RELAYMAIL" -C "$B/rm-res.conf"
+relay_wait
+
+# --- (g) a queue flush: N_QUEUE messages, one session ---
+relay q 1 "$B/q.tr"
+sed -e 's/^queue = never/queue = always/' \
+    -e "s|^queue_dir.*|queue_dir = $B/qq|" "$B/rm.conf" >"$B/rm-q.conf"
+i=0
+while [ $i -lt "$N_QUEUE" ]; do
+	"$RELAYMAIL" -C "$B/rm-q.conf" rcpt@example.com <"$B/small" \
+	    >/dev/null 2>&1 || die "queueing message $i failed"
+	i=$((i + 1))
+done
+/usr/bin/time -f '%e %U %S %M' -o "$B/qtime" "$RELAYMAIL" -C "$B/rm-q.conf" \
+    -q >"$B/out" 2>&1 || die "the queue run failed: $(cat "$B/out")"
+relay_wait
+nq=$(grep -c '^--- message [0-9]* complete' "$B/q.tr")
+[ "$nq" = "$N_QUEUE" ] || die "queue run delivered $nq of $N_QUEUE"
+[ "$(grep -c '^=== connection' "$B/q.tr")" = 1 ] ||
+    die "queue run used more than one connection"
+# shellcheck disable=SC2046 # wall, user, system seconds, RSS
+set -- $(tail -1 "$B/qtime")
+put qwall-rm "$(awk -v t="$1" 'BEGIN { printf "%.0f", t * 1000 }')"
+put qrate-rm "$(awk -v t="$1" -v n="$N_QUEUE" 'BEGIN { printf "%.0f", n / t }')"
+put qcpu-rm "$(awk -v u="$2" -v s="$3" -v n="$N_QUEUE" \
+    'BEGIN { printf "%.2f", (u + s) * 1000 / n }')"
+put qrss-rm "$4"
+rm -rf "$B/qq" "$B/q"
+
+# --- (h) a THRU_MB body: throughput and RSS, and the sink's ceiling ---
+{ hdrs thru; head -c $((THRU_MB * 1024 * 1024 * 3 / 4)) /dev/urandom |
+    base64 -w 76; } >"$B/thru"
+THRU_BYTES=$(wc -c <"$B/thru")
+# testrelay's SIZE (50 MB) raised above the body.
+printf 'nocap SIZE\ncap SIZE %s\n' $((THRU_MB * 2 * 1048576)) >"$B/bigsize"
+thru() {	# thru CLIENT
+	tc=$1
+	relay "thru-$tc" 1 /dev/null "$B/bigsize"
+	eval "set -- $(client "$tc")"
+	/usr/bin/time -f '%e %M' -o "$B/ttime" "$@" rcpt@example.com \
+	    <"$B/thru" >"$B/out" 2>&1 ||
+	    die "$tc: $THRU_MB MB send failed: $(head -c 300 "$B/out")"
+	relay_wait
+	[ -f "$RDIR/msg" ] || die "the $THRU_MB MB message did not arrive"
+	rm -rf "$RDIR"
+}
+for c in rm ms; do
+	thru "$c"
+	# shellcheck disable=SC2046 # seconds and RSS
+	set -- $(tail -1 "$B/ttime")
+	put "thru-$c" "$(awk -v t="$1" -v s="$THRU_BYTES" \
+	    'BEGIN { printf "%.0f", s / 1048576 / t }')"
+	put "thrurss-$c" "$2"
+done
+# The ceiling: the whole session, the body already CRLF and dot-safe,
+# pushed by openssl s_client (16 KB records; it waits for the relay to
+# close after QUIT) as fast as it can write: what the sink can take.
+if command -v openssl >/dev/null 2>&1; then
+	relay ceiling 1 /dev/null "$B/bigsize"
+	{ printf 'EHLO bench.example.com\r\n'
+	  printf 'AUTH PLAIN %s\r\n' "$(printf '\0%s\0%s' "$USER_NAME" \
+	      "$PASSWORD" | base64 -w0)"
+	  printf 'MAIL FROM:<sender@example.com>\r\n'
+	  printf 'RCPT TO:<rcpt@example.com>\r\nDATA\r\n'
+	  sed 's/$/\r/' "$B/thru"
+	  printf '.\r\nQUIT\r\n'; } >"$B/session"
+	t0=$(date +%s%N)
+	timeout 120 openssl s_client -connect "127.0.0.1:$RPORT" -quiet \
+	    -CAfile "$CERTS/ca.pem" <"$B/session" >"$B/out" 2>&1
+	t1=$(date +%s%N)
+	relay_wait
+	[ -f "$RDIR/msg" ] && put thru-sink "$(awk -v t="$((t1 - t0))" \
+	    -v s="$THRU_BYTES" 'BEGIN { printf "%.0f", s / 1048576 / (t / 1e9) }')"
+	rm -f "$B/session"
+fi
+
 # --- the table ---
 row() {	# row LABEL KEY [MESSAGE]: the "KEY-rm[-MESSAGE]" and -ms values
 	printf '%-44s %12s %12s\n' "$1" "$(get "$2-rm${3:+-$3}")" \
@@ -431,3 +595,22 @@ row "  wall ms per message (median of $N_BIG)" wall big
 row "  throughput MB/s" mbs big
 row "  client CPU ms per message" cpu big
 row "  peak RSS KB" rss big
+printf '%-44s %12s %12s\n' "system trust store ($NCA CAs)" "" ""
+row "  instructions, millions: CA file" ir-ca
+row "  instructions, millions: system store" ir-sys
+printf '%-44s %12s %12s\n' \
+    "    first send, no state directory" "$(get ir-sysfirst-rm)" "-"
+row "  client CPU ms per message (median of $N_SYS)" cpu-sys
+row "  wall ms per message" wall-sys
+printf '%-44s %12s %12s\n' "resumed TLS session (CA file)" "" ""
+printf '%-44s %12s %12s\n' "  instructions, millions" "$(get ir-res-rm)" "-"
+printf '%-44s %12s %12s\n' "  client CPU ms per message" "$(get cpu-res-rm)" "-"
+printf '%-44s %12s %12s\n' "  wall ms per message" "$(get wall-res-rm)" "-"
+printf '%-44s %12s %12s\n' "queue flush, $N_QUEUE messages, one session" "" ""
+printf '%-44s %12s %12s\n' "  wall ms, all of them" "$(get qwall-rm)" "-"
+printf '%-44s %12s %12s\n' "  messages per second" "$(get qrate-rm)" "-"
+printf '%-44s %12s %12s\n' "  client CPU ms per message" "$(get qcpu-rm)" "-"
+printf '%-44s %12s %12s\n' "  peak RSS KB" "$(get qrss-rm)" "-"
+printf '%-44s %12s %12s\n' "$THRU_MB MB body (sink ceiling $(get thru-sink) MiB/s)" "" ""
+row "  MiB/s" thru
+row "  peak RSS KB" thrurss

@@ -215,6 +215,10 @@ tls_setup(struct conn *c)
 	if (c->opt->client_ca != NULL)
 		gnutls_certificate_server_set_request(c->tls,
 		    GNUTLS_CERT_REQUEST);
+	if (c->opt->ticket_key.data != NULL &&
+	    gnutls_session_ticket_enable_server(c->tls,
+	    &c->opt->ticket_key) < 0)
+		return -1;
 	gnutls_transport_set_int(c->tls, c->fd);
 	return 0;
 }
@@ -275,6 +279,8 @@ io_tls_start(struct conn *c)
 	    gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)),
 	    desc ? desc : "");
 	gnutls_free(desc);
+	if (gnutls_session_is_resumed(c->tls))
+		fprintf(c->log, "--- tls resumed\n");
 	log_client_cert(c);
 	fflush(c->log);
 	return 0;

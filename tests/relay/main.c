@@ -4,13 +4,18 @@
  * testrelay -p PORTFILE -t TRANSCRIPT -m MSGFILE [-s SCRIPT]
  *	[-M plain|implicit|starttls] [-c CERT -k KEY] [-P PRIORITY]
  *	[-A CLIENT_CA] [-u USER -w PASSWORD] [-x LEAKFILE] [-l ADDR]
- *	[-n CONNECTIONS] [-L LIFETIME_S] [-d DRIP_MS]
+ *	[-n CONNECTIONS] [-L LIFETIME_S] [-d DRIP_MS] [-T on|off|rotate]
  *
  * It binds ADDR (127.0.0.1 or ::1) on port 0 so tests never collide,
  * writes the port it got to PORTFILE (atomically, via rename), serves
  * CONNECTIONS sequential connections (default 1) and exits 0; after
  * LIFETIME_S seconds (default 30) it exits 2 whatever it is doing, so it
  * can never hang a test.
+ *
+ * TLS session tickets (RFC 8446 §4.6.1, RFC 5077) are issued by default
+ * with one key for the relay's lifetime, so a second connection can
+ * resume; -T off issues none, -T rotate uses a new key for every
+ * connection (a restarted server: every ticket it gets is unknown).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -31,7 +36,7 @@ usage(void)
 	    " [-s script] [-M plain|implicit|starttls] [-c cert -k key]\n"
 	    "\t[-P priority] [-A client-ca] [-u user -w password]"
 	    " [-x leakfile] [-l addr]\n\t[-n connections] [-L lifetime]"
-	    " [-d drip-ms]\n");
+	    " [-d drip-ms] [-T on|off|rotate]\n");
 	exit(64);
 }
 
@@ -56,7 +61,7 @@ parse_args(struct options *o, int argc, char **argv)
 	o->connections = 1;
 	o->lifetime = 30;
 	o->drip_ms = 300;
-	while ((ch = getopt(argc, argv, "A:c:d:Jk:l:L:m:M:n:O:p:P:s:t:u:w:x:"))
+	while ((ch = getopt(argc, argv, "A:c:d:Jk:l:L:m:M:n:O:p:P:s:t:T:u:w:x:"))
 	    != -1) {
 		switch (ch) {
 		case 'A': o->client_ca = optarg; break;
@@ -86,6 +91,16 @@ parse_args(struct options *o, int argc, char **argv)
 		case 'u': o->user = optarg; break;
 		case 'w': o->password = optarg; break;
 		case 'x': o->leakfile = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "off") == 0)
+				o->tickets = TICKETS_OFF;
+			else if (strcmp(optarg, "rotate") == 0)
+				o->tickets = TICKETS_ROTATE;
+			else if (strcmp(optarg, "on") == 0)
+				o->tickets = TICKETS_ON;
+			else
+				usage();
+			break;
 		default: usage();
 		}
 	}
@@ -93,6 +108,24 @@ parse_args(struct options *o, int argc, char **argv)
 	    o->msgfile == NULL || optind != argc ||
 	    (o->mode != MODE_PLAIN && (o->cert == NULL || o->key == NULL)))
 		usage();
+}
+
+/* The session ticket key for the next connection (see -T). */
+static int
+ticket_key(struct options *o)
+{
+	if (o->tickets == TICKETS_OFF ||
+	    (o->tickets == TICKETS_ON && o->ticket_key.data != NULL))
+		return 0;
+	if (o->ticket_key.data != NULL) {
+		gnutls_free(o->ticket_key.data);
+		o->ticket_key.data = NULL;
+	}
+	if (gnutls_session_ticket_key_generate(&o->ticket_key) < 0) {
+		fprintf(stderr, "testrelay: cannot make a ticket key\n");
+		return -1;
+	}
+	return 0;
 }
 
 /* Binds port 0 on the loopback address and returns the listening fd. */
@@ -190,6 +223,8 @@ main(int argc, char **argv)
 		if (now_ms() >= deadline_ms() ||
 		    (c.fd = accept_one(lfd)) == -1)
 			break;
+		if (ticket_key(&o) == -1)
+			break;
 		fprintf(log, "=== connection %d t=%lld\n", i, io_t());
 		fflush(log);
 		server_run(&c);
@@ -204,5 +239,7 @@ main(int argc, char **argv)
 		fprintf(log, "=== lifetime of %d s over\n", o.lifetime);
 	fclose(log);
 	close(lfd);
+	if (o.ticket_key.data != NULL)
+		gnutls_free(o.ticket_key.data);
 	return i <= o.connections ? 2 : 0;
 }

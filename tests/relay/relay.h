@@ -21,6 +21,7 @@
 #define TR_CAPS		32
 
 enum tr_mode { MODE_PLAIN, MODE_IMPLICIT, MODE_STARTTLS };
+enum tr_tickets { TICKETS_ON = 0, TICKETS_OFF, TICKETS_ROTATE };
 
 /* What a script says to do at one stage instead of the normal reply. */
 enum tr_action {
@@ -70,6 +71,8 @@ struct options {
 	int		 connections;	/* sequential connections to serve */
 	int		 lifetime;	/* seconds before we exit regardless */
 	int		 drip_ms;
+	enum tr_tickets	 tickets;
+	gnutls_datum_t	 ticket_key;	/* session ticket key, or empty */
 };
 
 /* One client connection: socket, optional TLS session, read buffer. */

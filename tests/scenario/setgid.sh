@@ -566,4 +566,57 @@ for d in "" /msg /tmp; do
 done
 t_end
 
+# The system queue is 2770 root:relaymail; with queue = on-failure the
+# group is held while delivering, and the TLS session cache lives in the
+# queue's tls/ directory: files 0660 of the group, unreadable by the
+# users who send through it, and the second send resumes.
+t_begin "setgid copy: TLS sessions cached in the system queue (0660 relaymail), the next send resumes"
+relay_start implicit -n 2
+sys_conf
+sed -i 's/^queue = never/queue = on-failure/' "$SYSCONF"
+mkdir -p "$SG/squeue"
+chgrp relaymail "$SG/squeue"
+chmod 2770 "$SG/squeue"
+sed -i "s|^queue_dir = .*|queue_dir = $SG/squeue|" "$SYSCONF"
+as_nobody -- rcpt@example.com
+expect_rc 0
+as_nobody -- rcpt@example.com
+expect_rc 0
+grep -q '^--- tls resumed' "$T/transcript" || fail "second send not resumed"
+f=$(find "$SG/squeue/tls" -type f ! -name trust-index 2>/dev/null | head -1)
+if [ -z "$f" ]; then
+	fail "no session cached in the system queue"
+else
+	[ "$(stat -c '%a %G' "$f")" = "660 relaymail" ] ||
+	    fail "cache file is $(stat -c '%a %G' "$f"), want 660 relaymail"
+	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups \
+	    cat "$f" >/dev/null 2>&1 && fail "nobody can read the cached session"
+fi
+t_end
+
+# RELAYMAIL_SYSTEM_TRUST (a test hook) must never move the trust of a
+# setgid run: with it pointing at a bundle holding the test CA, the
+# setgid copy still verifies against the real system store and refuses
+# the relay (69, nothing sent); the same environment is honoured by the
+# plain copy run by root (control).
+t_begin "setgid copy ignores RELAYMAIL_SYSTEM_TRUST; a plain run honours it"
+relay_start implicit -n 2
+sys_conf
+sed -i '/^tls_ca_file/d' "$SYSCONF"
+cat /etc/ssl/certs/ca-certificates.crt "$CERTS/ca.pem" >"$SG/bundle.pem" \
+    2>/dev/null
+chmod 644 "$SG/bundle.pem"
+as_nobody "RELAYMAIL_SYSTEM_TRUST=$SG/bundle.pem" -- rcpt@example.com
+expect_rc 69
+expect_err 'not accepted'
+expect_no_mail
+chmod 600 "$SYSCONF"	# root without the setgid mode: a 0600 config
+RELAYMAIL_SYSTEM_TRUST=$SG/bundle.pem "$SG/relaymail-plain" rcpt@example.com \
+    <"$T/in" >"$T/stdout" 2>"$T/stderr"
+RC=$?
+relay_settle
+expect_rc 0
+expect_msg "$T/expected"
+t_end
+
 t_finish

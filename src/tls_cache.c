@@ -1,0 +1,278 @@
+/*
+ * tls_cache.c - cached TLS sessions for resumption (RFC 8446 §2.2 and
+ * §4.6.1 session tickets; RFC 5077 tickets for TLS 1.2). The contract
+ * is in tls_cache.h; tls.c decides when to offer and when to store.
+ *
+ * A cache file, queue_dir/tls/<SHA-256 of the id, hex>:
+ *
+ *	relaymail-tls-session 1\n
+ *	id <account> <host> <port> <name>\n
+ *	expires <unix seconds>\n
+ *	length <octets>\n
+ *	\n
+ *	<octets of GnuTLS session data (gnutls_session_get_data2)>
+ *
+ * The id line must match exactly (a hash collision or a file copied
+ * from another account is never used), the expiry must lie in the
+ * future and at most 7 days ahead (RFC 8446 §4.6.1: clients MUST NOT
+ * cache tickets longer), and the length must be that of the rest of the
+ * file (a torn or truncated file is ignored).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+
+#include "qfile.h"
+#include "secret.h"
+#include "tls_cache.h"
+
+#define TLS_CACHE_MAGIC		"relaymail-tls-session 1\n"
+#define TLS_CACHE_MAX_AGE	(7 * 86400)	/* RFC 8446 §4.6.1 */
+#define TLS_CACHE_HEAD		(BOUNDS_PATH + 128)
+
+/* Whether creating dir would create no top-level directory: a HOME
+ * that does not exist (HOME=/nonexistent) gives no cache, not a new
+ * directory under /. */
+static int
+cache_may_create(const char *dir)
+{
+	char path[BOUNDS_PATH];
+	struct stat st;
+	char *slash;
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(path))
+		return 0;
+	memcpy(path, dir, len + 1);
+	while ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		*slash = '\0';
+		if (stat(path, &st) == 0)
+			return S_ISDIR(st.st_mode);
+	}
+	return 0;
+}
+
+/* queue_dir/tls with the queue directory's own mode (0700, or 2770 for
+ * the system queue, whose setgid bit gives new files its group). */
+int
+tls_cache_dir(const struct account *a, char *out, size_t len)
+{
+	const char *queue_dir = a->queue_dir;
+	struct stat st;
+	struct err e;
+	int n;
+
+	if (queue_dir == NULL || queue_dir[0] != '/')
+		return -1;
+	if (stat(queue_dir, &st) == -1 && (!cache_may_create(queue_dir) ||
+	    qfile_mkdirs(queue_dir, &e) == -1))
+		return -1;
+	if (stat(queue_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return -1;
+	n = snprintf(out, len, "%s/tls", queue_dir);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if (mkdir(out, 0700) == 0)
+		(void)chmod(out, st.st_mode & 07777);
+	else if (errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+void
+tls_cache_init(struct tls_cache *tc, const struct account *a,
+    const char *host, int port, const char *name)
+{
+	unsigned char h[32];
+	char dir[BOUNDS_PATH];
+	size_t i, pos;
+	int n;
+
+	memset(tc, 0, sizeof(*tc));
+	if (!a->tls_session_cache)
+		return;
+	n = snprintf(tc->id, sizeof(tc->id), "%s %s %d %s", a->name, host,
+	    port, name);
+	if (n < 0 || (size_t)n >= sizeof(tc->id) ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, tc->id, (size_t)n, h) < 0 ||
+	    tls_cache_dir(a, dir, sizeof(dir)) == -1)
+		return;
+	n = snprintf(tc->path, sizeof(tc->path), "%s/", dir);
+	if (n < 0 || (size_t)n + 2 * sizeof(h) >= sizeof(tc->path)) {
+		tc->path[0] = '\0';
+		return;
+	}
+	for (i = 0, pos = (size_t)n; i < sizeof(h); i++, pos += 2)
+		snprintf(tc->path + pos, sizeof(tc->path) - pos, "%02x", h[i]);
+}
+
+void
+tls_cache_free(gnutls_datum_t *data)
+{
+	if (data->data != NULL) {
+		secret_bzero(data->data, data->size);
+		gnutls_free(data->data);
+	}
+	data->data = NULL;
+	data->size = 0;
+}
+
+/* Read the whole file (at most the header and BOUNDS_TLS_SESSION). */
+static ssize_t
+cache_read(const char *path, unsigned char *buf, size_t cap)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || (size_t)st.st_size > cap) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+/* The header: returns its length, the expiry and session length. */
+static int
+cache_header(const struct tls_cache *tc, const unsigned char *buf,
+    size_t len, long long *expires, size_t *dlen)
+{
+	char head[TLS_CACHE_HEAD], want[sizeof(tc->id) + 8];
+	const unsigned char *end;
+	unsigned long long l;
+	char *p, *q;
+	size_t hl;
+
+	if ((end = memmem(buf, len < sizeof(head) ? len : sizeof(head),
+	    "\n\n", 2)) == NULL)
+		return -1;
+	hl = (size_t)(end - buf) + 2;
+	memcpy(head, buf, hl - 1);
+	head[hl - 1] = '\0';
+	snprintf(want, sizeof(want), "id %s\n", tc->id);
+	p = head + strlen(TLS_CACHE_MAGIC);
+	if (strncmp(head, TLS_CACHE_MAGIC, strlen(TLS_CACHE_MAGIC)) != 0 ||
+	    strncmp(p, want, strlen(want)) != 0)
+		return -1;
+	p += strlen(want);
+	if (strncmp(p, "expires ", 8) != 0)
+		return -1;
+	errno = 0;
+	*expires = strtoll(p + 8, &q, 10);
+	if (errno != 0 || *q != '\n' || strncmp(q + 1, "length ", 7) != 0)
+		return -1;
+	l = strtoull(q + 8, &p, 10);
+	if (errno != 0 || *p != '\n' || p[1] != '\0' || l == 0 ||
+	    l != len - hl)
+		return -1;
+	*dlen = (size_t)l;
+	return (int)hl;
+}
+
+int
+tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data)
+{
+	unsigned char *buf;
+	long long expires, now = (long long)time(NULL);
+	size_t cap = TLS_CACHE_HEAD + BOUNDS_TLS_SESSION, dlen;
+	ssize_t len;
+	int hl, rc = -1;
+
+	data->data = NULL;
+	data->size = 0;
+	if (tc->path[0] == '\0' || (buf = malloc(cap)) == NULL)
+		return -1;
+	if ((len = cache_read(tc->path, buf, cap)) > 0 &&
+	    (hl = cache_header(tc, buf, (size_t)len, &expires, &dlen)) > 0 &&
+	    expires > now && expires <= now + TLS_CACHE_MAX_AGE &&
+	    (data->data = gnutls_malloc(dlen)) != NULL) {
+		memcpy(data->data, buf + hl, dlen);
+		data->size = (unsigned)dlen;
+		rc = 0;
+	}
+	if (len > 0)
+		secret_bzero(buf, (size_t)len);
+	free(buf);
+	return rc;
+}
+
+static int
+cache_write(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+tls_cache_store(const struct tls_cache *tc, const gnutls_datum_t *data,
+    time_t expires)
+{
+	char tmp[BOUNDS_PATH + 32], head[TLS_CACHE_HEAD];
+	struct stat st;
+	mode_t mode = 0600;
+	int fd, n, hl, ok;
+
+	if (tc->path[0] == '\0' || data->size == 0 ||
+	    data->size > BOUNDS_TLS_SESSION)
+		return;
+	if (expires > time(NULL) + TLS_CACHE_MAX_AGE)
+		expires = time(NULL) + TLS_CACHE_MAX_AGE;
+	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", tc->path, (long)getpid());
+	hl = snprintf(head, sizeof(head), "%sid %s\nexpires %lld\nlength %u"
+	    "\n\n", TLS_CACHE_MAGIC, tc->id, (long long)expires, data->size);
+	if (n < 0 || (size_t)n >= sizeof(tmp) || hl < 0 ||
+	    (size_t)hl >= sizeof(head))
+		return;
+	/* The system queue's directory is group-writable: so is the file,
+	 * for the group only (DESIGN §7). */
+	*strrchr(tmp, '/') = '\0';
+	if (stat(tmp, &st) == 0 && (st.st_mode & S_IWGRP))
+		mode = 0660;
+	tmp[strlen(tmp)] = '/';
+	(void)unlink(tmp);	/* a leftover of a crashed process */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1)
+		return;
+	ok = fchmod(fd, mode) == 0 &&
+	    cache_write(fd, (unsigned char *)head, (size_t)hl) == 0 &&
+	    cache_write(fd, data->data, data->size) == 0;
+	if (close(fd) == -1 || !ok || rename(tmp, tc->path) == -1)
+		(void)unlink(tmp);
+}
+
+void
+tls_cache_drop(const struct tls_cache *tc)
+{
+	if (tc->path[0] != '\0')
+		(void)unlink(tc->path);
+}

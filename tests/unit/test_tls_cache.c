@@ -1,0 +1,197 @@
+/*
+ * test_tls_cache.c - the TLS session cache (RFC 8446 §4.6.1): where a
+ * session is kept, that it comes back only for the same account, host,
+ * port and name and before it expires (at most 7 days), that damaged
+ * files are ignored, and the file and directory modes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "conf.h"
+#include "tls_cache.h"
+
+static char dir[] = "/tmp/test_tls_cache.XXXXXX";
+static struct account ta;
+static unsigned char sess[] = "\x01\x02session bytes\x00\xff and more";
+static const gnutls_datum_t sdat = { sess, sizeof(sess) };
+
+static void
+setup(void)
+{
+	char q[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	conf_account_init(&ta);
+	snprintf(ta.name, sizeof(ta.name), "work");
+	snprintf(q, sizeof(q), "%s/queue", dir);
+	ta.queue_dir = strdup(q);
+}
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static void
+teardown(void)
+{
+	free(ta.queue_dir);
+	ta.queue_dir = NULL;
+	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	snprintf(dir, sizeof(dir), "/tmp/test_tls_cache.XXXXXX");
+}
+
+static int
+load(const struct tls_cache *tc)
+{
+	gnutls_datum_t d;
+	int same;
+
+	if (tls_cache_load(tc, &d) == -1)
+		return 0;
+	same = d.size == sdat.size && memcmp(d.data, sdat.data, d.size) == 0;
+	tls_cache_free(&d);
+	return same ? 1 : -1;
+}
+
+START_TEST(test_roundtrip_and_modes)
+{
+	struct tls_cache tc;
+	struct stat st;
+	char d[300];
+
+	tls_cache_init(&tc, &ta, "smtp.example.com", 465, "smtp.example.com");
+	ck_assert_str_ne(tc.path, "");
+	ck_assert_int_eq(load(&tc), 0);		/* nothing yet */
+	tls_cache_store(&tc, &sdat, time(NULL) + 3600);
+	ck_assert_int_eq(load(&tc), 1);
+	ck_assert_int_eq(stat(tc.path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	snprintf(d, sizeof(d), "%s/queue/tls", dir);
+	ck_assert_int_eq(stat(d, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0700);
+	tls_cache_drop(&tc);
+	ck_assert_int_eq(load(&tc), 0);
+}
+END_TEST
+
+/* Each of these differs from the stored session's key in one part. */
+static const struct {
+	const char	*name, *host, *sni;
+	int		 port;
+} others[] = {
+	{ "other", "smtp.example.com", "smtp.example.com", 465 },
+	{ "work", "smtp2.example.com", "smtp.example.com", 465 },
+	{ "work", "smtp.example.com", "smtp.example.com", 587 },
+	{ "work", "smtp.example.com", "mail.example.com", 465 },
+};
+
+START_TEST(test_only_same_key)
+{
+	struct tls_cache tc, o;
+	struct account a = ta;
+
+	tls_cache_init(&tc, &ta, "smtp.example.com", 465, "smtp.example.com");
+	tls_cache_store(&tc, &sdat, time(NULL) + 3600);
+	snprintf(a.name, sizeof(a.name), "%s", others[_i].name);
+	tls_cache_init(&o, &a, others[_i].host, others[_i].port,
+	    others[_i].sni);
+	ck_assert_str_ne(o.path, tc.path);
+	ck_assert_int_eq(load(&o), 0);
+	/* a file copied over from another key is refused too */
+	ck_assert_int_eq(rename(tc.path, o.path), 0);
+	ck_assert_int_eq(load(&o), 0);
+}
+END_TEST
+
+START_TEST(test_expiry)
+{
+	struct tls_cache tc;
+	FILE *f;
+	char *buf;
+	long len;
+
+	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
+	tls_cache_store(&tc, &sdat, time(NULL) - 1);
+	ck_assert_int_eq(load(&tc), 0);
+	/* a lifetime above 7 days is cut to 7 days (RFC 8446 §4.6.1) */
+	tls_cache_store(&tc, &sdat, time(NULL) + 30 * 86400);
+	ck_assert_int_eq(load(&tc), 1);
+	ck_assert_ptr_nonnull(f = fopen(tc.path, "r"));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	ck_assert_ptr_nonnull(buf = calloc(1, (size_t)len + 1));
+	ck_assert_int_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	{
+		char *p = strstr(buf, "expires ");
+		long long t;
+
+		ck_assert_ptr_nonnull(p);
+		t = strtoll(p + 8, NULL, 10);
+		ck_assert(t <= (long long)time(NULL) + 7 * 86400);
+	}
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_damaged)
+{
+	struct tls_cache tc;
+
+	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
+	tls_cache_store(&tc, &sdat, time(NULL) + 3600);
+	ck_assert_int_eq(truncate(tc.path, 40), 0);
+	ck_assert_int_eq(load(&tc), 0);
+	unit_write_file(tc.path, "garbage\n\nxx", 0600);
+	ck_assert_int_eq(load(&tc), 0);
+}
+END_TEST
+
+START_TEST(test_disabled_or_no_dir)
+{
+	struct tls_cache tc;
+	char *q = ta.queue_dir;
+
+	ta.tls_session_cache = 0;
+	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
+	ck_assert_str_eq(tc.path, "");
+	ta.tls_session_cache = 1;
+	/* no usable state directory: no cache, and nothing is created
+	 * at the top of the file system */
+	ta.queue_dir = (char *)"/nonexistent-relaymail-test/q";
+	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
+	ck_assert_str_eq(tc.path, "");
+	ck_assert_int_ne(access("/nonexistent-relaymail-test", F_OK), 0);
+	tls_cache_store(&tc, &sdat, time(NULL) + 3600);	/* no-op */
+	ta.queue_dir = q;
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("tls_cache");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_roundtrip_and_modes);
+	tcase_add_loop_test(tc, test_only_same_key, 0, NELEM(others));
+	tcase_add_test(tc, test_expiry);
+	tcase_add_test(tc, test_damaged);
+	tcase_add_test(tc, test_disabled_or_no_dir);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(suite)
