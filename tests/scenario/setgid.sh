@@ -17,22 +17,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-accounts.sh"
 
-# LeakSanitizer cannot run in a set-group-ID process (it needs ptrace):
-# with make check SANITIZE=1 the setgid copy runs with leak detection off
-# (the same code paths are leak-checked in the other groups).
-[ "${SANITIZE:-0}" = 1 ] && export ASAN_OPTIONS=detect_leaks=0
-
-SYSCONF=/etc/relaymail.conf
-SG=
-MADE_CONF=
-MADE_GROUP=
-
-sg_cleanup() {
-	[ -n "$MADE_CONF" ] && rm -f "$SYSCONF"
-	[ -n "$MADE_GROUP" ] && groupdel relaymail 2>/dev/null
-	[ -n "$SG" ] && rm -rf "$SG"
-}
-trap 'sg_cleanup; lib_cleanup' EXIT
+. "$(dirname "$0")/lib-setgid.sh"
 
 skip_all() {
 	local c
@@ -50,30 +35,11 @@ skip_all() {
 	t_finish
 }
 
-[ "$(id -u)" = 0 ] || skip_all "not root"
-[ -e "$SYSCONF" ] && skip_all "$SYSCONF exists; not touching it"
-id nobody >/dev/null 2>&1 || skip_all "no user nobody"
-NOGROUP=$(id -gn nobody)
-command -v setpriv >/dev/null || skip_all "no setpriv"
-
-SG=$(mktemp -d /tmp/relaymail-setgid.XXXXXX) || skip_all "no temp dir"
-chmod 755 "$SG"
-if findmnt -no OPTIONS -T "$SG" 2>/dev/null | tr ',' '\n' |
-    grep -qx nosuid; then
-	skip_all "$SG is on a nosuid filesystem"
-fi
-if ! getent group relaymail >/dev/null; then
-	groupadd --system relaymail || skip_all "groupadd failed"
-	MADE_GROUP=1
-fi
+sgl_setup setgid
 RMGID=$(getent group relaymail | cut -d: -f3)
 
-# The install: a setgid copy, a plain copy (control), the CA for all.
-install -m 0755 "$RELAYMAIL" "$SG/relaymail"
-chgrp relaymail "$SG/relaymail"
-chmod 2755 "$SG/relaymail"
+# The install: besides the setgid copy, a plain one (control).
 install -m 0755 "$RELAYMAIL" "$SG/relaymail-plain"
-install -m 0644 "$CERTS/ca.pem" "$SG/ca.pem"
 mkdir -p "$SG/queue"
 
 # sys_conf [MODE]: the system config for the case's relay, root:relaymail.
