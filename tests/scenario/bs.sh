@@ -17,11 +17,17 @@ txn() {
 	bs_message
 }
 
+# dialogue1 [FROM]: the session of one transaction from FROM (default
+# sender@example.com) to rcpt@example.com, then QUIT.
+dialogue1() {
+	{ echo "EHLO client.example"; txn "${1:-sender@example.com}" \
+	    rcpt@example.com; echo QUIT; } | dialogue
+}
+
 t_begin "one message in lock-step: relayed, the reply says so"
 relay_start implicit
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -42,8 +48,7 @@ t_end
 t_begin "pipelined: the whole session in one write, replies in order"
 relay_start plain
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_pipe
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -233,8 +238,7 @@ bs_refused() {
 	echo "$stage $reply" | script
 	relay_start plain
 	conf queue=on-failure
-	{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-	  echo QUIT; } | dialogue
+	dialogue1
 	bs_chat
 	expect_rc "$rc"
 	expect_codes "220 250 250 250 354 ${reply%% *} 221"
@@ -328,8 +332,7 @@ echo "@1 rcpt 451 4.2.0 mailbox busy" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -344,8 +347,7 @@ t_end
 t_begin "relay down, queue = never: 451 to the client, exit 75"
 RELAY_MODE=plain
 conf queue=never port="$(dead_port)"
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 75
 expect_codes "220 250 250 250 354 451 221"
@@ -356,8 +358,7 @@ t_end
 t_begin "relay down, queue = on-failure: 250 queued as ID, exit 0"
 RELAY_MODE=plain
 conf_down
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -380,8 +381,7 @@ t_begin "AUTH refused by the relay: 554 5.7.0 to the client, exit 77"
 echo "auth 535 5.7.8 bad credentials" | script
 relay_start plain
 conf queue=on-failure
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 77
 expect_codes "220 250 250 250 354 554 221"
@@ -393,8 +393,7 @@ t_end
 t_begin "queue = always: 250 queued as ID, nothing sent now"
 relay_start plain
 conf queue=always
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_reply '^250 2\.0\.0 queued as [0-9A-Za-z]+ by relaymail, not yet relayed: queue = always'
@@ -552,8 +551,7 @@ t_end
 t_begin "force_from: the account's from replaces MAIL FROM and From"
 relay_start plain
 conf force_from=yes
-{ echo "EHLO client.example"; txn app@other.example rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1 app@other.example
 bs_chat
 expect_rc 0
 expect_tr '^C: MAIL FROM:<sender@example.com>'
@@ -597,8 +595,7 @@ grep -q '^C: MAIL FROM:<y@other.example>' "$T/r2/transcript" ||
 grep -q 'x@a\.example' "$T/log.a" || fail "[a] did not log x@"
 grep -q 'y@other\.example' "$T/log.b" || fail "[b] did not log y@"
 grep -q 'y@other\.example' "$T/log.a" && fail "[a] logged y@"
-{ echo "EHLO client.example"; txn x@a.example rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1 x@a.example
 bs_chat -a b
 expect_rc 0
 grep -q '^C: MAIL FROM:<x@a.example>' "$T/r2/transcript" ||
