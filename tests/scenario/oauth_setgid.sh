@@ -10,8 +10,7 @@
 # never touched then). What it creates is removed at exit.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-setgid.sh"
-
-PROVIDER=$TOP/tests/oauth/provider.py
+. "$(dirname "$0")/lib-oauth.sh"
 
 skip_all() {
 	t_skip "system config OAuth2 token file" "$1"
@@ -25,15 +24,7 @@ TOKFILE=$SG/queue/oauth/sys
 og_begin() {
 	t_begin "$1"
 	printf '%s\n' "expires_in=$2" "${@:3}" >"$T/control"
-	: >"$T/plog"
-	: >"$T/tokens"
-	/usr/bin/python3 "$PROVIDER" --cert "$CERTS/server.pem" \
-	    --key "$CERTS/server-key.pem" --portfile "$T/pport" \
-	    --log "$T/plog" --tokens "$T/tokens" --control "$T/control" \
-	    --lifetime 60 2>"$T/prov.err" &
-	PROV_PID=$!
-	echo "$PROV_PID" >>"$GROUPDIR/pids"
-	PROV_PORT=$(wait_port "$T/pport")
+	prov_run 60
 	printf 'nocap AUTH\ncap AUTH XOAUTH2\n' >"$T/script"
 	relay_start implicit -O "$T/tokens" -n 2
 	rm -rf "$SG/queue"
