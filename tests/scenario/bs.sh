@@ -17,11 +17,15 @@ txn() {
 	bs_message
 }
 
-# dialogue1 [FROM]: the session of one transaction from FROM (default
-# sender@example.com) to rcpt@example.com, then QUIT.
+# dialogue1 [FROM [RCPT...]]: the session of one transaction from FROM
+# (default sender@example.com) to the RCPTs (default rcpt@example.com),
+# then QUIT.
 dialogue1() {
-	{ echo "EHLO client.example"; txn "${1:-sender@example.com}" \
-	    rcpt@example.com; echo QUIT; } | dialogue
+	local from=${1:-sender@example.com}
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- rcpt@example.com
+	{ echo "EHLO client.example"; txn "$from" "$@"; echo QUIT; } |
+	    dialogue
 }
 
 t_begin "one message in lock-step: relayed, the reply says so"
@@ -256,9 +260,7 @@ echo "@1 rcpt:2 550 5.1.1 no such user" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 250 354 250 221"
@@ -282,9 +284,7 @@ relay_start plain
 : >"$T/notadir"
 conf queue=on-failure queue_dir="$T/notadir/q"
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 73
 expect_codes "220 250 250 250 250 354 554 221"
@@ -297,9 +297,7 @@ echo "@1 rcpt:2 451 4.2.0 mailbox busy" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com busy@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com busy@example.com
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 250 354 250 221"
@@ -317,9 +315,7 @@ t_begin "one recipient refused, queue = never: 550 at end of data, nothing sent"
 echo "rcpt:2 550 5.1.1 no such user" | script
 relay_start plain
 conf queue=never
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 67
 expect_codes "220 250 250 250 250 354 550 221"
