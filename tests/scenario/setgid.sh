@@ -84,6 +84,29 @@ as_nobody() {
 	relay_settle
 }
 
+# nobody_bg IN [relaymail args]: the setgid copy as nobody:nogroup with
+# no supplementary groups and a clean environment, in the background,
+# stdin from IN; its pid in rm_pid.
+nobody_bg() {
+	local in=$1
+	shift
+	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
+	    PATH=/usr/bin:/bin HOME=/nonexistent \
+	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" "$@" \
+	    <"$in" >"$T/stdout" 2>"$T/stderr" &
+	rm_pid=$!
+}
+
+# wait_stalling N: waits (up to N times 0.05 s) until the relay stalls
+# (its script's "greeting stall").
+wait_stalling() {
+	local i
+	for i in $(seq "$1"); do
+		grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
+		sleep 0.05
+	done
+}
+
 # sg_begin TITLE [MODE]: a case with an implicit-TLS relay and the system
 # config for it (mode MODE, default 0640).
 sg_begin() {
@@ -117,15 +140,8 @@ EOS
 relay_start implicit
 sys_conf
 msg_default
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" rcpt@example.com \
-    <"$T/in" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
-for _ in $(seq 60); do
-	grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
-	sleep 0.05
-done
+nobody_bg "$T/in" rcpt@example.com
+wait_stalling 60
 grep '^Gid:' "/proc/$rm_pid/status" >"$T/gids" 2>/dev/null
 wait "$rm_pid"
 RC=$?
@@ -419,11 +435,7 @@ relay_start implicit
 SYS_QUEUE=on-failure sys_conf
 msg_default
 mkfifo "$T/fifo"
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" --dry-run \
-    rcpt@example.com <"$T/fifo" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
+nobody_bg "$T/fifo" --dry-run rcpt@example.com
 exec 7>"$T/fifo"
 proc_gids "$rm_pid"
 cat "$T/in" >&7
@@ -443,15 +455,8 @@ EOS
 relay_start implicit
 SYS_QUEUE=on-failure sys_conf
 : >"$T/in"
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" --probe \
-    <"$T/in" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
-for _ in $(seq 100); do
-	grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
-	sleep 0.05
-done
+nobody_bg "$T/in" --probe
+wait_stalling 100
 grep -E '^(Gid|Groups):' "/proc/$rm_pid/status" >"$T/gids" 2>/dev/null
 wait "$rm_pid"
 RC=$?
