@@ -501,3 +501,13 @@ mt_case_none() {
 	fi
 	mt_ok "$n: $t"
 }
+
+mt_force_run() {
+	# mt_force_run NAME: a queue run (-q --force) with case NAME's
+	# config; output $T/NAME.q.out.
+	timeout 120 "$RM" -C "$T/$1.conf" -q --force >"$T/$1.q.out" 2>&1
+}
+
+mt_nqueued() {	# mt_nqueued NAME: messages in case NAME's queue
+	find "$T/$1.queue/msg" -type f 2>/dev/null | wc -l
+}

@@ -220,12 +220,8 @@ partial_case() {
 		    sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-		return
-	fi
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	mt_copy_is "$n" "$(sink_find "$n")" bytes relayed || return
+	mt_force_run "$n"
 	if ! mt_sink_notice "$R" "nosuch-$n@" "$n" 100 >/dev/null; then
 		mt_fail "$n: no failure notice for nosuch-$n@" "$T/$n.q.out"
 	elif ! grep -q "^C: MAIL FROM:<>" "$R/transcript" ||
@@ -252,7 +248,7 @@ policy_case() {
 		mt_fail "$n: Dovecot did not answer 45x 4.5.3" "$T/$n.out"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$3" = never ]; then
 		mt_case_none "$n" 0.5 "$nq" "relayed or queued though queue=never" \
 		    "451 too many recipients, queue=never: exit 75, nothing relayed" sink_count

@@ -461,7 +461,7 @@ partial_case() {
 	done
 	# The failure notice for nosuch@ goes to the sender (alice), in this
 	# session or at the next queue run.
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	mt_force_run "$n"
 	notice=
 	for i in $(seq 100); do
 		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@$MT_DOMAIN" \
@@ -497,7 +497,7 @@ policy_case() {
 		mt_fail "$n: Exim did not log its defer" "$D/log/mainlog"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$3" = never ]; then
 		sleep 0.5
 		if [ "$(mt_maildir_count "$(box bob)" "$n")" != 0 ] || [ "$nq" != 0 ]

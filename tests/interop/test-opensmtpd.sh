@@ -224,17 +224,13 @@ partial_case() {
 		    sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-		return
-	fi
+	mt_copy_is "$n" "$(sink_find "$n")" bytes relayed || return
 	if [ "$(rcpt_seen "bob-$n@$MT_DOMAIN")" != 1 ] ||
 	    [ "$(rcpt_seen "carol-$n@$MT_DOMAIN")" != 1 ]; then
 		mt_fail "$n: not relayed to both accepted recipients"
 		return
 	fi
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	mt_force_run "$n"
 	if ! mt_sink_notice "$R" nosuch@ "$n" 200 >/dev/null; then
 		mt_fail "$n: no failure notice for nosuch@" "$T/$n.q.out"
 	else
@@ -255,7 +251,7 @@ policy_case() {
 		mt_fail "$n: OpenSMTPD's filter did not answer 451" "$T/$n.out"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$2" = never ]; then
 		mt_case_none "$n" 1 "$nq" "relayed or queued though queue=never" \
 		    "filter 451, queue=never: exit 75, nothing relayed" sink_count
