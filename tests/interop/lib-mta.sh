@@ -511,3 +511,29 @@ mt_force_run() {
 mt_nqueued() {	# mt_nqueued NAME: messages in case NAME's queue
 	find "$T/$1.queue/msg" -type f 2>/dev/null | wc -l
 }
+
+mt_run() {
+	# mt_run NAME PORT TLS KIND "RCPT..." KEY=VALUE...: the message of
+	# KIND to the RCPTs, with mt_conf's config for PORT and TLS and the
+	# KEY=VALUEs; rc and $T/NAME.out.
+	local n=$1 p=$2 t=$3 k=$4 r=$5
+	shift 5
+	mt_msg "$k" "$n" >"$T/$n.in"
+	mt_conf "$T/$n.conf" "$p" "$t" "$@"
+	mt_send "$n" "$T/$n.conf" $r
+}
+
+mt_begin_deb() {
+	# mt_begin_deb PACKAGE PROGRAM: mt_begin (D: its directory) with
+	# PACKAGE fetched and unpacked into $D/root (lib-deb.sh); SKIP unless
+	# $D/root/PROGRAM is there with all the libraries it needs.
+	local b
+	b=$(basename "$2")
+	deb_fetch "$1" || mt_skip "$1 cannot be fetched ($DEB_WHY)"
+	mt_begin
+	D=$MT_DIR
+	deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+	[ -x "$D/root$2" ] || mt_skip "no $b binary in the package"
+	miss=$(deb_missing_libs "$D/root" "$D/root$2")
+	[ -z "$miss" ] || mt_skip "$b lacks $miss"
+}

@@ -121,13 +121,7 @@ port_of() { [ "$1" = implicit ] && echo "$P_TLS" || echo "$P_SUB"; }
 run() {
 	# run NAME MODE KIND "RCPT..." KEY=VALUE...: the message of KIND to
 	# the RCPTs; rc and $T/NAME.out.
-	name=$1
-	mode=$2
-	mt_msg "$3" "$name" >"$T/$name.in"
-	rcpts=$4
-	shift 4
-	mt_conf "$T/$name.conf" "$(port_of "$mode")" "$mode" "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$(port_of "$2")" "$2" "$3" "$4" "${@:5}"
 }
 
 sink_find() { mt_sink_find "$R" "$1"; }

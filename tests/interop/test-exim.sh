@@ -32,15 +32,8 @@
 
 mt_need perl unshare ldconfig dpkg-deb saslpasswd2 timeout
 mt_need_unshare
-deb_fetch exim4-daemon-heavy ||
-    mt_skip "exim4-daemon-heavy cannot be fetched ($DEB_WHY)"
-mt_begin
-D=$MT_DIR
-deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+mt_begin_deb exim4-daemon-heavy /usr/sbin/exim4
 EXIM=$D/root/usr/sbin/exim4
-[ -x "$EXIM" ] || mt_skip "no exim4 binary in the package"
-miss=$(deb_missing_libs "$D/root" "$EXIM")
-[ -z "$miss" ] || mt_skip "exim4 lacks $miss"
 set -- $(mt_free_ports 4)
 P_TLS=$1
 P_SUB=$2
@@ -244,13 +237,7 @@ tls_of() { [ "$1" = implicit ] && echo implicit || echo starttls; }
 run() {
 	# run NAME MODE KIND "RCPT..." KEY=VALUE...: the message of KIND to
 	# the RCPTs through listener MODE; rc and $T/NAME.out.
-	name=$1
-	mode=$2
-	mt_msg "$3" "$name" >"$T/$name.in"
-	rcpts=$4
-	shift 4
-	mt_conf "$T/$name.conf" "$(port_of "$mode")" "$(tls_of "$mode")" "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$(port_of "$2")" "$(tls_of "$2")" "$3" "$4" "${@:5}"
 }
 
 no_sync_error() {

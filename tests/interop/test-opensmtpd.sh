@@ -31,14 +31,8 @@ mt_need perl unshare dpkg-deb timeout
 mt_need_unshare
 [ -x "$MT_TOP/tests/relay/testrelay" ] ||
     { echo "FAIL: $MT_GROUP: tests/relay/testrelay is not built"; exit 1; }
-deb_fetch opensmtpd || mt_skip "opensmtpd cannot be fetched ($DEB_WHY)"
-mt_begin
-D=$MT_DIR
-deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+mt_begin_deb opensmtpd /usr/sbin/smtpd
 SMTPD=$D/root/usr/sbin/smtpd
-[ -x "$SMTPD" ] || mt_skip "no smtpd binary in the package"
-miss=$(deb_missing_libs "$D/root" "$SMTPD")
-[ -z "$miss" ] || mt_skip "smtpd lacks $miss"
 set -- $(mt_free_ports 1)
 P=$1
 R=$D/relay		# the sink
@@ -139,15 +133,10 @@ os_start
 
 run() {
 	# run NAME KIND "RCPT..." KEY=VALUE...: rc and $T/NAME.out.
-	name=$1
-	mt_msg "$2" "$name" >"$T/$name.in"
-	rcpts=$3
-	shift 3
-	mt_conf "$T/$name.conf" "$P" none auth=auto user= password= tls_ca_file= \
-	    tls_server_name= "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$P" none "$2" "$3" auth=auto user= password= \
+	    tls_ca_file= tls_server_name= "${@:4}"
 	sleep 0.2
-	os_alive "$name"
+	os_alive "$1"
 }
 
 sink_find() { mt_sink_find "$R" "$1"; }
