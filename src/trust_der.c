@@ -20,26 +20,40 @@
 #include "trust.h"
 #include "trust_int.h"
 
+/* The length octets at *q (X.690 §8.1.3: definite form, here at most
+ * four octets long) in *len; *q moves past them. */
+static int
+der_len(const unsigned char **q, const unsigned char *end, size_t *len)
+{
+	const unsigned char *r = *q;
+	size_t l, nb;
+
+	if (r >= end)
+		return -1;
+	l = *r++;
+	if (l & 0x80) {
+		nb = l & 0x7f;
+		if (nb == 0 || nb > 4 || (size_t)(end - r) < nb)
+			return -1;
+		for (l = 0; nb > 0; nb--)
+			l = (l << 8) | *r++;
+	}
+	*q = r;
+	*len = l;
+	return 0;
+}
+
 int
 trust_der_next(const unsigned char **p, const unsigned char *end,
     unsigned *tag, const unsigned char **val, size_t *len)
 {
 	const unsigned char *q = *p;
-	size_t l, i, nb;
+	size_t l;
 
 	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
 		return -1;
-	*tag = q[0];
-	l = q[1];
-	q += 2;
-	if (l & 0x80) {
-		nb = l & 0x7f;
-		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
-			return -1;
-		for (l = 0, i = 0; i < nb; i++)
-			l = (l << 8) | *q++;
-	}
-	if ((size_t)(end - q) < l)
+	*tag = *q++;
+	if (der_len(&q, end, &l) == -1 || (size_t)(end - q) < l)
 		return -1;
 	*val = q;
 	*len = l;
@@ -54,19 +68,13 @@ der_open(const unsigned char **p, const unsigned char *end, int prefix,
     const unsigned char **vend)
 {
 	const unsigned char *q = *p;
-	size_t l, nb;
+	size_t l;
 
 	if (end - q < 2 || q[0] != 0x30)
 		return -1;
-	l = q[1];
-	q += 2;
-	if (l & 0x80) {
-		nb = l & 0x7f;
-		if (nb == 0 || nb > 4 || (size_t)(end - q) < nb)
-			return -1;
-		for (l = 0; nb > 0; nb--)
-			l = (l << 8) | *q++;
-	}
+	q++;
+	if (der_len(&q, end, &l) == -1)
+		return -1;
 	if ((size_t)(end - q) < l) {
 		if (!prefix)
 			return -1;

@@ -186,6 +186,22 @@ send() {
 	relay_settle
 }
 
+# senders N [args]: N relaymail at once with the case's config and
+# message (stderr of the I-th in $T/err.I); BAD: how many exited non-zero.
+senders() {
+	local i p n=$1 pids=()
+	shift
+	for i in $(seq "$n"); do
+		"$RELAYMAIL" -C "$T/config" "$@" <"$T/in" >/dev/null \
+		    2>"$T/err.$i" &
+		pids+=("$!")
+	done
+	BAD=0
+	for p in "${pids[@]}"; do
+		wait "$p" || BAD=$((BAD + 1))
+	done
+}
+
 # send_raw CMD...: like send but without -C (config/flags tests).
 send_raw() {
 	local vg=()

@@ -386,3 +386,154 @@ mt_sink_count() {
 	mt_sink_files "$1" | xargs -r grep -l -s "^X-Test-Case: $2"$'\r'"\$" |
 	    wc -l
 }
+
+# --- shared case steps -----------------------------------------------------------
+# Each prints a FAIL line and returns 1 when its check fails (so that a
+# case can stop at its first failed step); those named mt_case_* also
+# count the passed case.
+
+mt_rc_is() {
+	# mt_rc_is NAME WANT [FILE...]: relaymail exited WANT in case NAME
+	# (its output and FILEs shown when it did not).
+	[ "$rc" = "$2" ] && return 0
+	local n=$1 w=$2
+	shift 2
+	mt_fail "$n: exit $rc, want $w" "$T/$n.out" "$@"
+	return 1
+}
+
+mt_copy_is() {
+	# mt_copy_is NAME GOT CHECK VERB [FILE...]: the server VERB (relayed,
+	# delivered) case NAME as GOT, the same as sent (CHECK bytes: byte
+	# for byte; decoded: after decoding; else only that it came).
+	local n=$1 g=$2 c=$3 v=$4
+	shift 4
+	if [ -z "$g" ]; then
+		mt_fail "$n: not $v" "$T/$n.out" "$@"
+		return 1
+	fi
+	if [ "$c" = bytes ] && ! mt_same_bytes "$n" "$g"; then
+		mt_fail "$n: $v copy differs" "$T/$n.diff"
+		return 1
+	fi
+	if [ "$c" = decoded ] && ! mt_same_decoded "$n" "$g"; then
+		mt_fail "$n: $v copy differs after decoding" "$T/$n.diff"
+		return 1
+	fi
+	return 0
+}
+
+mt_case_8bitmime() {
+	# mt_case_8bitmime NAME TEXT: MAIL of case NAME had BODY=8BITMIME.
+	if grep -q 'BODY=8BITMIME' "$T/$1.out"; then
+		mt_ok "$1: $2"
+	else
+		mt_fail "$1: MAIL lacked BODY=8BITMIME" "$T/$1.out"
+	fi
+}
+
+mt_case_bdat() {
+	# mt_case_bdat NAME TEXT: case NAME ended with BDAT ... LAST.
+	if grep -qE '> BDAT [0-9]+ LAST' "$T/$1.out"; then
+		mt_ok "$1: $2"
+	else
+		mt_fail "$1: BDAT not used" "$T/$1.out"
+	fi
+}
+
+mt_case_multi() {
+	# mt_case_multi NAME GOT [STRING...]: the copy GOT of a "multi"
+	# message (re-encoded for its long line) has the base64 part and the
+	# four boundary lines as sent, and every STRING.
+	local n=$1 g=$2 part ok=1 s
+	shift 2
+	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
+	    "$T/$n.in")
+	mt_strip "$g" | grep -qF -- "$part" || ok=
+	[ "$(grep -c '^--=-mt-b0undary' "$g")" = 4 ] || ok=
+	for s in "$@"; do
+		mt_strip "$g" | grep -qF -- "$s" || ok=
+	done
+	if [ -n "$ok" ]; then
+		mt_ok "$n: long-line part re-encoded, other parts unchanged"
+	else
+		mt_fail "$n: other parts or boundaries changed" "$g"
+	fi
+}
+
+mt_case_one_queued() {
+	# mt_case_one_queued NAME GOT NQ ADDR TEXT: the copy GOT of case NAME
+	# came byte for byte, and the queue (NQ files) keeps ADDR alone.
+	if [ -z "$2" ] || ! mt_same_bytes "$1" "$2"; then
+		mt_fail "$1: not relayed byte for byte" "$T/$1.out"
+	elif [ "$3" != 1 ] ||
+	    ! "$RM" -C "$T/$1.conf" -bp 2>&1 | grep -q "$4"; then
+		mt_fail "$1: ${4%%@*}@ not kept in the queue ($3 queued)"
+	else
+		mt_ok "$1: $5"
+	fi
+}
+
+mt_sink_notice() {
+	# mt_sink_notice DIR RCPT NAME TENTHS: waits up to TENTHS tenths of
+	# a second for a failure notice about RCPT that names case NAME in
+	# testrelay sink DIR; prints its path.
+	local i f
+	for i in $(seq "$4"); do
+		f=$(grep -l -s "^Final-Recipient: rfc822; *$2" \
+		    $(mt_sink_files "$1") | xargs -r grep -l "$3@" | head -n 1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+mt_case_none() {
+	# mt_case_none NAME SECONDS NQ WHY TEXT COUNT...: SECONDS after case
+	# NAME, the command COUNT... NAME prints 0 (copies the server passed
+	# on) and NQ (files in its queue) is 0; else "NAME: WHY" fails.
+	local n=$1 q=$3 w=$4 t=$5
+	sleep "$2"
+	shift 5
+	if [ "$("$@" "$n")" != 0 ] || [ "$q" != 0 ]; then
+		mt_fail "$n: $w"
+		return 1
+	fi
+	mt_ok "$n: $t"
+}
+
+mt_force_run() {
+	# mt_force_run NAME: a queue run (-q --force) with case NAME's
+	# config; output $T/NAME.q.out.
+	timeout 120 "$RM" -C "$T/$1.conf" -q --force >"$T/$1.q.out" 2>&1
+}
+
+mt_nqueued() {	# mt_nqueued NAME: messages in case NAME's queue
+	find "$T/$1.queue/msg" -type f 2>/dev/null | wc -l
+}
+
+mt_run() {
+	# mt_run NAME PORT TLS KIND "RCPT..." KEY=VALUE...: the message of
+	# KIND to the RCPTs, with mt_conf's config for PORT and TLS and the
+	# KEY=VALUEs; rc and $T/NAME.out.
+	local n=$1 p=$2 t=$3 k=$4 r=$5
+	shift 5
+	mt_msg "$k" "$n" >"$T/$n.in"
+	mt_conf "$T/$n.conf" "$p" "$t" "$@"
+	mt_send "$n" "$T/$n.conf" $r
+}
+
+mt_begin_deb() {
+	# mt_begin_deb PACKAGE PROGRAM: mt_begin (D: its directory) with
+	# PACKAGE fetched and unpacked into $D/root (lib-deb.sh); SKIP unless
+	# $D/root/PROGRAM is there with all the libraries it needs.
+	local b
+	b=$(basename "$2")
+	deb_fetch "$1" || mt_skip "$1 cannot be fetched ($DEB_WHY)"
+	mt_begin
+	D=$MT_DIR
+	deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+	[ -x "$D/root$2" ] || mt_skip "no $b binary in the package"
+	miss=$(deb_missing_libs "$D/root" "$D/root$2")
+	[ -z "$miss" ] || mt_skip "$b lacks $miss"
+}

@@ -119,6 +119,15 @@ relay_conf() {
 	queue = $1
 	EOF
 }
+# alice_sends: the user alice sends the default message to
+# rcpt@example.com through the root's /usr/sbin/sendmail; RC, $T/stdout,
+# $T/stderr.
+alice_sends() {
+	msg_default
+	as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
+	    >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+}
 qcount_root() { find "$R/var/spool/relaymail/msg" -type f 2>/dev/null | wc -l; }
 
 t_begin "${CASES[0]}"
@@ -182,10 +191,7 @@ t_end
 t_begin "${CASES[3]}"
 relay_start implicit
 relay_conf on-failure
-msg_default
-as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
-    >"$T/stdout" 2>"$T/stderr"
-RC=$?
+alice_sends
 relay_settle
 expect_rc 0
 expect_tr '^--- auth ok'
@@ -201,10 +207,7 @@ t_end
 t_begin "${CASES[4]}"
 relay_start implicit
 relay_conf always
-msg_default
-as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
-    >"$T/stdout" 2>"$T/stderr"
-RC=$?
+alice_sends
 expect_rc 0
 [ "$(qcount_root)" = 1 ] || fail "queue holds $(qcount_root), want 1"
 expect_no_msg
@@ -227,9 +230,7 @@ t_end
 t_begin "${CASES[5]}"
 relay_start implicit
 relay_conf always
-msg_default
-as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
-    >"$T/stdout" 2>"$T/stderr"
+alice_sends
 cron=$(grep -v '^#' "$R/etc/cron.d/relaymail" | grep relaymail |
     awk '{ $1 = $2 = $3 = $4 = $5 = $6 = ""; print }')
 mkdir -p "$R/run/systemd/system"
@@ -265,10 +266,7 @@ cmp -s "$T/conf.before" "$R/etc/relaymail.conf" ||
 [ -e "$R/etc/relaymail.conf.dpkg-dist" ] && fail "a .dpkg-dist appeared"
 expect_mode /etc/relaymail.conf "640 root:relaymail"
 expect_mode /usr/sbin/relaymail "2755 root:relaymail"
-msg_default
-as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
-    >"$T/stdout" 2>"$T/stderr"
-RC=$?
+alice_sends
 relay_settle
 expect_rc 0
 expect_msg "$T/expected"
@@ -276,9 +274,7 @@ t_end
 
 t_begin "${CASES[7]}"
 relay_conf always 1
-msg_default
-as_user alice alice /usr/sbin/sendmail -i rcpt@example.com <"$T/in" \
-    >"$T/stdout" 2>"$T/stderr"
+alice_sends
 qid=$(basename "$(find "$R/var/spool/relaymail/msg" -type f | head -1)")
 [ -n "$qid" ] || fail "nothing queued before the purge"
 in_root apt-get purge -y relaymail </dev/null >"$T/purge.out" 2>&1 ||

@@ -121,13 +121,7 @@ port_of() { [ "$1" = implicit ] && echo "$P_TLS" || echo "$P_SUB"; }
 run() {
 	# run NAME MODE KIND "RCPT..." KEY=VALUE...: the message of KIND to
 	# the RCPTs; rc and $T/NAME.out.
-	name=$1
-	mode=$2
-	mt_msg "$3" "$name" >"$T/$name.in"
-	rcpts=$4
-	shift 4
-	mt_conf "$T/$name.conf" "$(port_of "$mode")" "$mode" "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$(port_of "$2")" "$2" "$3" "$4" "${@:5}"
 }
 
 sink_find() { mt_sink_find "$R" "$1"; }
@@ -144,24 +138,9 @@ deliver() {
 	name=$1
 	chk=$4
 	run "$1" "$2" "$3" "bob-$1@$MT_DOMAIN" "${@:5}"
-	if [ "$rc" != 0 ]; then
-		mt_fail "$name: exit $rc, want 0" "$T/$name.out" "$D/dovecot.log"
-		return 1
-	fi
+	mt_rc_is "$name" 0 "$D/dovecot.log" || return 1
 	got=$(sink_find "$name")
-	if [ -z "$got" ]; then
-		mt_fail "$name: not relayed" "$T/$name.out" "$D/dovecot.log"
-		return 1
-	fi
-	if [ "$chk" = bytes ] && ! mt_same_bytes "$name" "$got"; then
-		mt_fail "$name: relayed copy differs" "$T/$name.diff"
-		return 1
-	fi
-	if [ "$chk" = decoded ] && ! mt_same_decoded "$name" "$got"; then
-		mt_fail "$name: relayed copy differs after decoding" \
-		    "$T/$name.diff"
-		return 1
-	fi
+	mt_copy_is "$name" "$got" "$chk" relayed "$D/dovecot.log" || return 1
 	if [ "$(rcpt_seen "bob-$name@$MT_DOMAIN")" != 1 ]; then
 		mt_fail "$name: relay did not get one RCPT for bob-$name@"
 		return 1
@@ -211,34 +190,15 @@ for mode in implicit starttls; do
 	badpw_case $mode scram-sha-256
 done
 
-if deliver 8bit implicit 8bit bytes auth=plain; then
-	if grep -q 'BODY=8BITMIME' "$T/8bit.out"; then
-		mt_ok "8bit: UTF-8 body with BODY=8BITMIME, relayed byte for byte"
-	else
-		mt_fail "8bit: MAIL lacked BODY=8BITMIME" "$T/8bit.out"
-	fi
-fi
+deliver 8bit implicit 8bit bytes auth=plain &&
+    mt_case_8bitmime 8bit "UTF-8 body with BODY=8BITMIME, relayed byte for byte"
 # Dovecot takes a 5000-octet line; relaymail still must not send one
 # (RFC 5322 section 2.1.1), so what arrives is re-encoded.
 deliver long starttls long decoded auth=plain &&
     mt_ok "long: 5000-octet line re-encoded, same text decoded"
-if deliver multi implicit multi decoded auth=plain; then
-	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
-	    "$T/multi.in")
-	if mt_strip "$got" | grep -qF -- "$part" &&
-	    [ "$(grep -c '^--=-mt-b0undary' "$got")" = 4 ]; then
-		mt_ok "multi: long-line part re-encoded, other parts unchanged"
-	else
-		mt_fail "multi: other parts or boundaries changed" "$got"
-	fi
-fi
-if deliver big starttls big bytes auth=scram-sha-256; then
-	if grep -qE '> BDAT [0-9]+ LAST' "$T/big.out"; then
-		mt_ok "big: 20 MB with BDAT, relayed byte for byte"
-	else
-		mt_fail "big: BDAT not used" "$T/big.out"
-	fi
-fi
+deliver multi implicit multi decoded auth=plain && mt_case_multi multi "$got"
+deliver big starttls big bytes auth=scram-sha-256 &&
+    mt_case_bdat big "20 MB with BDAT, relayed byte for byte"
 
 partial_case() {
 	# partial_case NAME MODE QUEUE WANT: bob-NAME and carol-NAME
@@ -247,33 +207,16 @@ partial_case() {
 	ok="bob-$n@$MT_DOMAIN carol-$n@$MT_DOMAIN"
 	run "$n" "$2" plain "bob-$n@$MT_DOMAIN nosuch-$n@$MT_DOMAIN carol-$n@$MT_DOMAIN" \
 	    auth=plain "queue=$3" "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$4" ]; then
-		mt_fail "$n: exit $rc, want $4" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$4" || return
 	if [ "$3" = never ]; then
-		sleep 0.5
-		if [ "$(sink_count "$n")" != 0 ]; then
-			mt_fail "$n: relayed though all or nothing"
-			return
-		fi
-		mt_ok "$n: 550 for one of three, queue=never: exit 67, nothing relayed"
+		mt_case_none "$n" 0.5 0 "relayed though all or nothing" \
+		    "550 for one of three, queue=never: exit 67, nothing relayed" \
+		    sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-		return
-	fi
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
-	notice=
-	for i in $(seq 100); do
-		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch-$n@" \
-		    $(mt_sink_files "$R") | head -n 1)
-		[ -n "$notice" ] && break
-		sleep 0.1
-	done
-	if [ -z "$notice" ]; then
+	mt_copy_is "$n" "$(sink_find "$n")" bytes relayed || return
+	mt_force_run "$n"
+	if ! mt_sink_notice "$R" "nosuch-$n@" "$n" 100 >/dev/null; then
 		mt_fail "$n: no failure notice for nosuch-$n@" "$T/$n.q.out"
 	elif ! grep -q "^C: MAIL FROM:<>" "$R/transcript" ||
 	    ! grep -q "^C: RCPT TO:<$MT_USER>" "$R/transcript"; then
@@ -294,33 +237,19 @@ policy_case() {
 	for r in bob carol dave erin; do list="$list $r-$n@$MT_DOMAIN"; done
 	run "$n" "$2" plain "$list" auth=plain "queue=$3" \
 	    "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$4" ]; then
-		mt_fail "$n: exit $rc, want $4" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$4" || return
 	if ! grep -qE '< 45[0-9] 4\.5\.3' "$T/$n.out"; then
 		mt_fail "$n: Dovecot did not answer 45x 4.5.3" "$T/$n.out"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$3" = never ]; then
-		sleep 0.5
-		if [ "$(sink_count "$n")" != 0 ] || [ "$nq" != 0 ]; then
-			mt_fail "$n: relayed or queued though queue=never"
-			return
-		fi
-		mt_ok "$n: 451 too many recipients, queue=never: exit 75, nothing relayed"
+		mt_case_none "$n" 0.5 "$nq" "relayed or queued though queue=never" \
+		    "451 too many recipients, queue=never: exit 75, nothing relayed" sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-	elif [ "$nq" != 1 ] ||
-	    ! "$RM" -C "$T/$n.conf" -bp 2>&1 | grep -q "erin-$n@$MT_DOMAIN"; then
-		mt_fail "$n: erin-$n@ not kept in the queue ($nq queued)"
-	else
-		mt_ok "$n: 451 for the fourth, queued mode: exit 0, three relayed, one queued"
-	fi
+	mt_case_one_queued "$n" "$(sink_find "$n")" "$nq" "erin-$n@$MT_DOMAIN" \
+	    "451 for the fourth, queued mode: exit 0, three relayed, one queued"
 }
 
 policy_case policy-never implicit never 75

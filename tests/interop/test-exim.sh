@@ -32,15 +32,8 @@
 
 mt_need perl unshare ldconfig dpkg-deb saslpasswd2 timeout
 mt_need_unshare
-deb_fetch exim4-daemon-heavy ||
-    mt_skip "exim4-daemon-heavy cannot be fetched ($DEB_WHY)"
-mt_begin
-D=$MT_DIR
-deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+mt_begin_deb exim4-daemon-heavy /usr/sbin/exim4
 EXIM=$D/root/usr/sbin/exim4
-[ -x "$EXIM" ] || mt_skip "no exim4 binary in the package"
-miss=$(deb_missing_libs "$D/root" "$EXIM")
-[ -z "$miss" ] || mt_skip "exim4 lacks $miss"
 set -- $(mt_free_ports 4)
 P_TLS=$1
 P_SUB=$2
@@ -244,13 +237,7 @@ tls_of() { [ "$1" = implicit ] && echo implicit || echo starttls; }
 run() {
 	# run NAME MODE KIND "RCPT..." KEY=VALUE...: the message of KIND to
 	# the RCPTs through listener MODE; rc and $T/NAME.out.
-	name=$1
-	mode=$2
-	mt_msg "$3" "$name" >"$T/$name.in"
-	rcpts=$4
-	shift 4
-	mt_conf "$T/$name.conf" "$(port_of "$mode")" "$(tls_of "$mode")" "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$(port_of "$2")" "$(tls_of "$2")" "$3" "$4" "${@:5}"
 }
 
 no_sync_error() {
@@ -267,24 +254,9 @@ deliver() {
 	name=$1
 	chk=$4
 	run "$1" "$2" "$3" "bob@$MT_DOMAIN" "${@:5}"
-	if [ "$rc" != 0 ]; then
-		mt_fail "$name: exit $rc, want 0" "$T/$name.out"
-		return 1
-	fi
+	mt_rc_is "$name" 0 || return 1
 	got=$(mt_maildir_find "$(box bob)" "$name" 20)
-	if [ -z "$got" ]; then
-		mt_fail "$name: not delivered" "$T/$name.out" "$D/log/mainlog"
-		return 1
-	fi
-	if [ "$chk" = bytes ] && ! mt_same_bytes "$name" "$got"; then
-		mt_fail "$name: delivered copy differs" "$T/$name.diff"
-		return 1
-	fi
-	if [ "$chk" = decoded ] && ! mt_same_decoded "$name" "$got"; then
-		mt_fail "$name: delivered copy differs after decoding" \
-		    "$T/$name.diff"
-		return 1
-	fi
+	mt_copy_is "$name" "$got" "$chk" delivered "$D/log/mainlog" || return 1
 	if ! no_sync_error; then
 		mt_fail "$name: Exim saw a synchronisation error" "$D/log/mainlog"
 		return 1
@@ -350,13 +322,8 @@ for mode in implicit starttls; do
 done
 
 # 8-bit text: Exim offers 8BITMIME, so it goes as it is, declared.
-if deliver 8bit implicit 8bit bytes auth=plain; then
-	if grep -q 'BODY=8BITMIME' "$T/8bit.out"; then
-		mt_ok "8bit: UTF-8 body with BODY=8BITMIME, byte for byte"
-	else
-		mt_fail "8bit: MAIL lacked BODY=8BITMIME" "$T/8bit.out"
-	fi
-fi
+deliver 8bit implicit 8bit bytes auth=plain &&
+    mt_case_8bitmime 8bit "UTF-8 body with BODY=8BITMIME, byte for byte"
 
 # The same 8-bit text to the daemon without 8BITMIME: re-encoded as
 # quoted-printable, nothing 8-bit on the wire, the same text decoded.
@@ -440,26 +407,12 @@ fi
 
 # Multipart with one long-line part: that part re-encoded, the other
 # parts and the boundaries byte for byte.
-if deliver multi starttls multi decoded auth=plain; then
-	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
-	    "$T/multi.in")
-	if mt_strip "$got" | grep -qF -- "$part" &&
-	    [ "$(grep -c '^--=-mt-b0undary' "$got")" = 4 ] &&
-	    mt_strip "$got" | grep -qF 'The short part.'; then
-		mt_ok "multi: long-line part re-encoded, other parts unchanged"
-	else
-		mt_fail "multi: other parts or boundaries changed" "$got"
-	fi
-fi
+deliver multi starttls multi decoded auth=plain &&
+    mt_case_multi multi "$got" 'The short part.'
 
 # 20 MB, BDAT on a CHUNKING listener, DATA on the strict one.
-if deliver big starttls big bytes auth=scram-sha-256; then
-	if grep -qE '> BDAT [0-9]+ LAST' "$T/big.out"; then
-		mt_ok "big: 20 MB with BDAT, byte for byte"
-	else
-		mt_fail "big: BDAT not used" "$T/big.out"
-	fi
-fi
+deliver big starttls big bytes auth=scram-sha-256 &&
+    mt_case_bdat big "20 MB with BDAT, byte for byte"
 if deliver big-strict strict big bytes auth=plain; then
 	if grep -qE '> BDAT' "$T/big-strict.out"; then
 		mt_fail "big-strict: BDAT without CHUNKING" "$T/big-strict.out"
@@ -474,10 +427,7 @@ partial_case() {
 	n=$1
 	run "$n" "$2" plain "bob@$MT_DOMAIN nosuch@$MT_DOMAIN carol@$MT_DOMAIN" \
 	    auth=plain "queue=$3" "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$4" ]; then
-		mt_fail "$n: exit $rc, want $4" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$4" || return
 	if [ "$3" = never ]; then
 		sleep 0.5
 		if [ "$(mt_maildir_count "$(box bob)" "$n")" != 0 ] ||
@@ -498,7 +448,7 @@ partial_case() {
 	done
 	# The failure notice for nosuch@ goes to the sender (alice), in this
 	# session or at the next queue run.
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
+	mt_force_run "$n"
 	notice=
 	for i in $(seq 100); do
 		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@$MT_DOMAIN" \
@@ -528,16 +478,13 @@ policy_case() {
 	n=$1
 	run "$n" "$2" plain "bob@$MT_DOMAIN busy@$MT_DOMAIN" auth=plain \
 	    "queue=$3" "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$4" ]; then
-		mt_fail "$n: exit $rc, want $4" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$4" || return
 	if ! grep -q 'busy@example.test.*: policy says later' "$D/log/mainlog"
 	then
 		mt_fail "$n: Exim did not log its defer" "$D/log/mainlog"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$3" = never ]; then
 		sleep 0.5
 		if [ "$(mt_maildir_count "$(box bob)" "$n")" != 0 ] || [ "$nq" != 0 ]

@@ -31,14 +31,8 @@ mt_need perl unshare dpkg-deb timeout
 mt_need_unshare
 [ -x "$MT_TOP/tests/relay/testrelay" ] ||
     { echo "FAIL: $MT_GROUP: tests/relay/testrelay is not built"; exit 1; }
-deb_fetch opensmtpd || mt_skip "opensmtpd cannot be fetched ($DEB_WHY)"
-mt_begin
-D=$MT_DIR
-deb_unpack "$D/root" || mt_skip "$DEB_WHY"
+mt_begin_deb opensmtpd /usr/sbin/smtpd
 SMTPD=$D/root/usr/sbin/smtpd
-[ -x "$SMTPD" ] || mt_skip "no smtpd binary in the package"
-miss=$(deb_missing_libs "$D/root" "$SMTPD")
-[ -z "$miss" ] || mt_skip "smtpd lacks $miss"
 set -- $(mt_free_ports 1)
 P=$1
 R=$D/relay		# the sink
@@ -139,15 +133,10 @@ os_start
 
 run() {
 	# run NAME KIND "RCPT..." KEY=VALUE...: rc and $T/NAME.out.
-	name=$1
-	mt_msg "$2" "$name" >"$T/$name.in"
-	rcpts=$3
-	shift 3
-	mt_conf "$T/$name.conf" "$P" none auth=auto user= password= tls_ca_file= \
-	    tls_server_name= "$@"
-	mt_send "$name" "$T/$name.conf" $rcpts
+	mt_run "$1" "$P" none "$2" "$3" auth=auto user= password= \
+	    tls_ca_file= tls_server_name= "${@:4}"
 	sleep 0.2
-	os_alive "$name"
+	os_alive "$1"
 }
 
 sink_find() { mt_sink_find "$R" "$1"; }
@@ -166,10 +155,7 @@ deliver() {
 	name=$1
 	chk=$3
 	run "$1" "$2" "bob-$1@$MT_DOMAIN" "${@:4}"
-	if [ "$rc" != 0 ]; then
-		mt_fail "$name: exit $rc, want 0" "$T/$name.out"
-		return 1
-	fi
+	mt_rc_is "$name" 0 || return 1
 	if ! proto_ok "$name"; then
 		mt_fail "$name: a command was pipelined" "$T/$name.out"
 		return 1
@@ -179,20 +165,7 @@ deliver() {
 		return 1
 	fi
 	got=$(sink_find "$name")
-	if [ -z "$got" ]; then
-		mt_fail "$name: not relayed" "$T/$name.out" "$D/smtpd.log"
-		return 1
-	fi
-	if [ "$chk" = bytes ] && ! mt_same_bytes "$name" "$got"; then
-		mt_fail "$name: relayed copy differs" "$T/$name.diff"
-		return 1
-	fi
-	if [ "$chk" = decoded ] && ! mt_same_decoded "$name" "$got"; then
-		mt_fail "$name: relayed copy differs after decoding" \
-		    "$T/$name.diff"
-		return 1
-	fi
-	return 0
+	mt_copy_is "$name" "$got" "$chk" relayed "$D/smtpd.log"
 }
 
 # The premise: OpenSMTPD refuses a command sent before its reply.
@@ -216,25 +189,11 @@ if deliver plain plain bytes; then
 		mt_ok "plain: dot lines, no pipelining, QUIT after the end-of-data reply, relayed byte for byte"
 	fi
 fi
-if deliver 8bit 8bit bytes; then
-	if grep -q 'BODY=8BITMIME' "$T/8bit.out"; then
-		mt_ok "8bit: UTF-8 body with BODY=8BITMIME, relayed byte for byte"
-	else
-		mt_fail "8bit: MAIL lacked BODY=8BITMIME" "$T/8bit.out"
-	fi
-fi
+deliver 8bit 8bit bytes &&
+    mt_case_8bitmime 8bit "UTF-8 body with BODY=8BITMIME, relayed byte for byte"
 deliver long long decoded &&
     mt_ok "long: 5000-octet line re-encoded, same text decoded"
-if deliver multi multi decoded; then
-	part=$(sed -n '/^Content-Type: application/,/^--=-mt-b0undary--/p' \
-	    "$T/multi.in")
-	if mt_strip "$got" | grep -qF -- "$part" &&
-	    [ "$(grep -c '^--=-mt-b0undary' "$got")" = 4 ]; then
-		mt_ok "multi: long-line part re-encoded, other parts unchanged"
-	else
-		mt_fail "multi: other parts or boundaries changed" "$got"
-	fi
-fi
+deliver multi multi decoded && mt_case_multi multi "$got"
 deliver big big bytes && mt_ok "big: 20 MB with DATA, relayed byte for byte"
 
 partial_case() {
@@ -243,42 +202,25 @@ partial_case() {
 	n=$1
 	run "$n" plain "bob-$n@$MT_DOMAIN nosuch@$MT_DOMAIN carol-$n@$MT_DOMAIN" \
 	    "queue=$2" "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$3" ]; then
-		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$3" || return
 	if ! proto_ok "$n"; then
 		mt_fail "$n: a command was pipelined" "$T/$n.out"
 		return
 	fi
 	if [ "$2" = never ]; then
-		sleep 1
-		if [ "$(sink_count "$n")" != 0 ]; then
-			mt_fail "$n: relayed though all or nothing"
-			return
-		fi
-		mt_ok "$n: 550 for one of three, queue=never: exit 67, nothing relayed"
+		mt_case_none "$n" 1 0 "relayed though all or nothing" \
+		    "550 for one of three, queue=never: exit 67, nothing relayed" \
+		    sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-		return
-	fi
+	mt_copy_is "$n" "$(sink_find "$n")" bytes relayed || return
 	if [ "$(rcpt_seen "bob-$n@$MT_DOMAIN")" != 1 ] ||
 	    [ "$(rcpt_seen "carol-$n@$MT_DOMAIN")" != 1 ]; then
 		mt_fail "$n: not relayed to both accepted recipients"
 		return
 	fi
-	timeout 120 "$RM" -C "$T/$n.conf" -q --force >"$T/$n.q.out" 2>&1
-	notice=
-	for i in $(seq 200); do
-		notice=$(grep -l -s "^Final-Recipient: rfc822; *nosuch@" \
-		    $(mt_sink_files "$R") | xargs -r grep -l "$n@" | head -n 1)
-		[ -n "$notice" ] && break
-		sleep 0.1
-	done
-	if [ -z "$notice" ]; then
+	mt_force_run "$n"
+	if ! mt_sink_notice "$R" nosuch@ "$n" 200 >/dev/null; then
 		mt_fail "$n: no failure notice for nosuch@" "$T/$n.q.out"
 	else
 		mt_ok "$n: 550 for one of three, queued mode: exit 0, relayed to two, a notice"
@@ -293,33 +235,19 @@ policy_case() {
 	n=$1
 	run "$n" plain "bob-$n@$MT_DOMAIN busy@$MT_DOMAIN" "queue=$2" \
 	    "queue_dir=$T/$n.queue"
-	if [ "$rc" != "$3" ]; then
-		mt_fail "$n: exit $rc, want $3" "$T/$n.out"
-		return
-	fi
+	mt_rc_is "$n" "$3" || return
 	if ! grep -q '< 451 4.7.1 busy' "$T/$n.out"; then
 		mt_fail "$n: OpenSMTPD's filter did not answer 451" "$T/$n.out"
 		return
 	fi
-	nq=$(find "$T/$n.queue/msg" -type f 2>/dev/null | wc -l)
+	nq=$(mt_nqueued "$n")
 	if [ "$2" = never ]; then
-		sleep 1
-		if [ "$(sink_count "$n")" != 0 ] || [ "$nq" != 0 ]; then
-			mt_fail "$n: relayed or queued though queue=never"
-			return
-		fi
-		mt_ok "$n: filter 451, queue=never: exit 75, nothing relayed"
+		mt_case_none "$n" 1 "$nq" "relayed or queued though queue=never" \
+		    "filter 451, queue=never: exit 75, nothing relayed" sink_count
 		return
 	fi
-	got=$(sink_find "$n")
-	if [ -z "$got" ] || ! mt_same_bytes "$n" "$got"; then
-		mt_fail "$n: not relayed byte for byte" "$T/$n.out"
-	elif [ "$nq" != 1 ] ||
-	    ! "$RM" -C "$T/$n.conf" -bp 2>&1 | grep -q "busy@$MT_DOMAIN"; then
-		mt_fail "$n: busy@ not kept in the queue ($nq queued)"
-	else
-		mt_ok "$n: filter 451 for one, queued mode: exit 0, relayed to bob, busy@ queued"
-	fi
+	mt_case_one_queued "$n" "$(sink_find "$n")" "$nq" "busy@$MT_DOMAIN" \
+	    "filter 451 for one, queued mode: exit 0, relayed to bob, busy@ queued"
 }
 
 policy_case policy-never never 75

@@ -17,11 +17,21 @@ txn() {
 	bs_message
 }
 
+# dialogue1 [FROM [RCPT...]]: the session of one transaction from FROM
+# (default sender@example.com) to the RCPTs (default rcpt@example.com),
+# then QUIT.
+dialogue1() {
+	local from=${1:-sender@example.com}
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] || set -- rcpt@example.com
+	{ echo "EHLO client.example"; txn "$from" "$@"; echo QUIT; } |
+	    dialogue
+}
+
 t_begin "one message in lock-step: relayed, the reply says so"
 relay_start implicit
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -42,8 +52,7 @@ t_end
 t_begin "pipelined: the whole session in one write, replies in order"
 relay_start plain
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_pipe
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -233,8 +242,7 @@ bs_refused() {
 	echo "$stage $reply" | script
 	relay_start plain
 	conf queue=on-failure
-	{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-	  echo QUIT; } | dialogue
+	dialogue1
 	bs_chat
 	expect_rc "$rc"
 	expect_codes "220 250 250 250 354 ${reply%% *} 221"
@@ -252,9 +260,7 @@ echo "@1 rcpt:2 550 5.1.1 no such user" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 250 354 250 221"
@@ -278,9 +284,7 @@ relay_start plain
 : >"$T/notadir"
 conf queue=on-failure queue_dir="$T/notadir/q"
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 73
 expect_codes "220 250 250 250 250 354 554 221"
@@ -293,9 +297,7 @@ echo "@1 rcpt:2 451 4.2.0 mailbox busy" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com busy@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com busy@example.com
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 250 354 250 221"
@@ -313,9 +315,7 @@ t_begin "one recipient refused, queue = never: 550 at end of data, nothing sent"
 echo "rcpt:2 550 5.1.1 no such user" | script
 relay_start plain
 conf queue=never
-{ echo "EHLO client.example"
-  txn sender@example.com ok@example.com bad@example.com; echo QUIT; } |
-    dialogue
+dialogue1 sender@example.com ok@example.com bad@example.com
 bs_chat
 expect_rc 67
 expect_codes "220 250 250 250 250 354 550 221"
@@ -328,8 +328,7 @@ echo "@1 rcpt 451 4.2.0 mailbox busy" | script
 relay_start plain -n 2
 conf queue=on-failure
 bs_expected
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -344,8 +343,7 @@ t_end
 t_begin "relay down, queue = never: 451 to the client, exit 75"
 RELAY_MODE=plain
 conf queue=never port="$(dead_port)"
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 75
 expect_codes "220 250 250 250 354 451 221"
@@ -356,8 +354,7 @@ t_end
 t_begin "relay down, queue = on-failure: 250 queued as ID, exit 0"
 RELAY_MODE=plain
 conf_down
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_codes "220 250 250 250 354 250 221"
@@ -380,8 +377,7 @@ t_begin "AUTH refused by the relay: 554 5.7.0 to the client, exit 77"
 echo "auth 535 5.7.8 bad credentials" | script
 relay_start plain
 conf queue=on-failure
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 77
 expect_codes "220 250 250 250 354 554 221"
@@ -393,8 +389,7 @@ t_end
 t_begin "queue = always: 250 queued as ID, nothing sent now"
 relay_start plain
 conf queue=always
-{ echo "EHLO client.example"; txn sender@example.com rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1
 bs_chat
 expect_rc 0
 expect_reply '^250 2\.0\.0 queued as [0-9A-Za-z]+ by relaymail, not yet relayed: queue = always'
@@ -552,8 +547,7 @@ t_end
 t_begin "force_from: the account's from replaces MAIL FROM and From"
 relay_start plain
 conf force_from=yes
-{ echo "EHLO client.example"; txn app@other.example rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1 app@other.example
 bs_chat
 expect_rc 0
 expect_tr '^C: MAIL FROM:<sender@example.com>'
@@ -597,8 +591,7 @@ grep -q '^C: MAIL FROM:<y@other.example>' "$T/r2/transcript" ||
 grep -q 'x@a\.example' "$T/log.a" || fail "[a] did not log x@"
 grep -q 'y@other\.example' "$T/log.b" || fail "[b] did not log y@"
 grep -q 'y@other\.example' "$T/log.a" && fail "[a] logged y@"
-{ echo "EHLO client.example"; txn x@a.example rcpt@example.com
-  echo QUIT; } | dialogue
+dialogue1 x@a.example
 bs_chat -a b
 expect_rc 0
 grep -q '^C: MAIL FROM:<x@a.example>' "$T/r2/transcript" ||

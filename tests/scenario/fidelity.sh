@@ -38,6 +38,20 @@ expect_decodes() {
 	cmp -s "$T/decoded" "$1" || fail "decoded body differs from the original"
 }
 nomime() { echo "nocap 8BITMIME" | script; }
+# body_msg: the message of $H and $T/body, as relaymail is given it.
+body_msg() { { printf '%s\n\n' "$H"; cat "$T/body"; } | msg; }
+# qp_expected [CHARSET]: $T/expected, that message as it must arrive
+# re-encoded quoted-printable (with a text/plain Content-Type naming
+# CHARSET when given).
+qp_expected() {
+	{ {
+		printf '%s\nMIME-Version: 1.0\n' "$H"
+		if [ -n "${1:-}" ]; then
+			printf 'Content-Type: text/plain; charset=%s\n' "$1"
+		fi
+		printf 'Content-Transfer-Encoding: quoted-printable\n\n'
+	  } | crlf; qp "$T/body"; } >"$T/expected"
+}
 
 # ---------------------------------------------------------------- as is
 t_begin "7-bit, short lines, no 8BITMIME: byte for byte, no MIME headers added"
@@ -68,9 +82,8 @@ t_begin "$chunk: a 5000-octet line is re-encoded quoted-printable (7-bit: no cha
 relay_start plain
 conf
 { echo "line one"; longline 5000; echo ".dot line"; echo "tail  "; } >"$T/body"
-{ printf '%s\n\n' "$H"; cat "$T/body"; } | msg
-{ printf '%s\nMIME-Version: 1.0\nContent-Transfer-Encoding: quoted-printable\n\n' \
-    "$H" | crlf; qp "$T/body"; } >"$T/expected"
+body_msg
+qp_expected
 send rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
@@ -89,9 +102,8 @@ nomime
 relay_start plain
 conf
 printf 'Caf\xc3\xa9 = cr\xc3\xa8me\n\xe2\x82\xac 5\n' >"$T/body"
-{ printf '%s\n\n' "$H"; cat "$T/body"; } | msg
-{ printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n' \
-    "$H" | crlf; qp "$T/body"; } >"$T/expected"
+body_msg
+qp_expected utf-8
 send -v rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
@@ -105,9 +117,8 @@ nomime
 relay_start plain
 conf
 printf 'Caf\xe9 cr\xe8me\n' >"$T/body"
-{ printf '%s\n\n' "$H"; cat "$T/body"; } | msg
-{ printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=unknown-8bit\nContent-Transfer-Encoding: quoted-printable\n\n' \
-    "$H" | crlf; qp "$T/body"; } >"$T/expected"
+body_msg
+qp_expected unknown-8bit
 send rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
@@ -121,8 +132,7 @@ conf
 printf 'Caf\xe9\n' >"$T/body"
 { printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n' "$H"
   cat "$T/body"; } | msg
-{ printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n' \
-    "$H" | crlf; qp "$T/body"; } >"$T/expected"
+qp_expected iso-8859-1
 send rcpt@example.com
 expect_rc 0
 expect_msg "$T/expected"
@@ -280,7 +290,7 @@ t_end
 t_begin "queue: stored as written, re-encoded for the relay that takes it"
 conf_down
 printf 'Caf\xc3\xa9\n' >"$T/body"
-{ printf '%s\n\n' "$H"; cat "$T/body"; } | msg
+body_msg
 send rcpt@example.com
 expect_rc 0
 expect_queued 1
@@ -288,8 +298,7 @@ grep -qa "$(printf 'Caf\xc3\xa9')" "$T"/queue/msg/* || fail "queue does not hold
 nomime
 relay_back
 [ "$QRC" = 0 ] || fail "queue run exit $QRC"
-{ printf '%s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n' \
-    "$H" | crlf; qp "$T/body"; } >"$T/expected"
+qp_expected utf-8
 expect_msg "$T/expected"
 expect_queued 0
 t_end

@@ -9,8 +9,8 @@
 # tests/oauth/provider.py on loopback with the test CA; testrelay -O
 # checks the bearer tokens it issued.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-oauth.sh"
 
-PROVIDER=$TOP/tests/oauth/provider.py
 CLIENT_SECRET='cs-Hq2!secret'
 # Generous: under valgrind an HTTPS request to the provider is slow.
 if [ -n "${VALGRIND:-}" ]; then OTIMEOUT=30; else OTIMEOUT=10; fi
@@ -18,15 +18,7 @@ if [ -n "${VALGRIND:-}" ]; then OTIMEOUT=30; else OTIMEOUT=10; fi
 # prov_start [key=value ...]: the case's provider, control file set.
 prov_start() {
 	printf '%s\n' "$@" >"$T/control"
-	: >"$T/plog"
-	: >"$T/tokens"
-	/usr/bin/python3 "$PROVIDER" --cert "$CERTS/server.pem" \
-	    --key "$CERTS/server-key.pem" --portfile "$T/pport" \
-	    --log "$T/plog" --tokens "$T/tokens" --control "$T/control" \
-	    --lifetime 90 2>"$T/prov.err" &
-	echo "$!" >>"$GROUPDIR/pids"
-	PROV_PID=$!
-	PROV_PORT=$(wait_port "$T/pport")
+	prov_run 90
 	[ -n "$PROV_PORT" ] || fail "provider did not start: $(cat "$T/prov.err")"
 }
 prov_set() { printf '%s\n' "$@" >"$T/control"; }
@@ -312,14 +304,8 @@ t_begin "50 senders at expiry: one refresh (strict rotation), all 50 delivered"
 RELAY_ARGS=(-n 50 -L 80)
 OCONF=(timeout=30)
 seed 30 refresh=strict
-for i in $(seq 50); do
-	"$RELAYMAIL" -C "$T/config" rcpt@example.com <"$T/in" \
-	    >/dev/null 2>"$T/err.$i" &
-	pids+=("$!")
-done
-bad=0
-for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
-[ "$bad" = 0 ] || fail "$bad senders failed: $(cat "$T"/err.* | sort | uniq -c | head -3)"
+senders 50 rcpt@example.com
+[ "$BAD" = 0 ] || fail "$BAD senders failed: $(cat "$T"/err.* | sort | uniq -c | head -3)"
 [ "$(grants refresh_token)" = 1 ] || fail "$(grants refresh_token) refreshes"
 relay_settle
 [ "$(grep -c "^--- message [0-9]* complete" "$T/transcript")" = 50 ] ||

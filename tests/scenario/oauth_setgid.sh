@@ -9,44 +9,14 @@
 # (not root, nosuid temp filesystem, /etc/relaymail.conf exists: it is
 # never touched then). What it creates is removed at exit.
 . "$(dirname "$0")/../lib.sh"
-
-[ "${SANITIZE:-0}" = 1 ] && export ASAN_OPTIONS=detect_leaks=0
-PROVIDER=$TOP/tests/oauth/provider.py
-SYSCONF=/etc/relaymail.conf
-SG=
-MADE_CONF=
-MADE_GROUP=
-
-og_cleanup() {
-	[ -n "$MADE_CONF" ] && rm -f "$SYSCONF"
-	[ -n "$MADE_GROUP" ] && groupdel relaymail 2>/dev/null
-	[ -n "$SG" ] && rm -rf "$SG"
-}
-trap 'og_cleanup; lib_cleanup' EXIT
+. "$(dirname "$0")/lib-setgid.sh"
+. "$(dirname "$0")/lib-oauth.sh"
 
 skip_all() {
 	t_skip "system config OAuth2 token file" "$1"
 	t_finish
 }
-[ "$(id -u)" = 0 ] || skip_all "not root"
-[ -e "$SYSCONF" ] && skip_all "$SYSCONF exists; not touching it"
-id nobody >/dev/null 2>&1 || skip_all "no user nobody"
-command -v setpriv >/dev/null || skip_all "no setpriv"
-NOGROUP=$(id -gn nobody)
-SG=$(mktemp -d /tmp/relaymail-oauth.XXXXXX) || skip_all "no temp dir"
-chmod 755 "$SG"
-if findmnt -no OPTIONS -T "$SG" 2>/dev/null | tr ',' '\n' |
-    grep -qx nosuid; then
-	skip_all "$SG is on a nosuid filesystem"
-fi
-if ! getent group relaymail >/dev/null; then
-	groupadd --system relaymail || skip_all "groupadd failed"
-	MADE_GROUP=1
-fi
-install -m 0755 "$RELAYMAIL" "$SG/relaymail"
-chgrp relaymail "$SG/relaymail"
-chmod 2755 "$SG/relaymail"
-install -m 0644 "$CERTS/ca.pem" "$SG/ca.pem"
+sgl_setup oauth
 TOKFILE=$SG/queue/oauth/sys
 
 # og_begin TITLE EXPIRES_IN [control...]: provider, relay, system config
@@ -54,15 +24,7 @@ TOKFILE=$SG/queue/oauth/sys
 og_begin() {
 	t_begin "$1"
 	printf '%s\n' "expires_in=$2" "${@:3}" >"$T/control"
-	: >"$T/plog"
-	: >"$T/tokens"
-	/usr/bin/python3 "$PROVIDER" --cert "$CERTS/server.pem" \
-	    --key "$CERTS/server-key.pem" --portfile "$T/pport" \
-	    --log "$T/plog" --tokens "$T/tokens" --control "$T/control" \
-	    --lifetime 60 2>"$T/prov.err" &
-	PROV_PID=$!
-	echo "$PROV_PID" >>"$GROUPDIR/pids"
-	PROV_PORT=$(wait_port "$T/pport")
+	prov_run 60
 	printf 'nocap AUTH\ncap AUTH XOAUTH2\n' >"$T/script"
 	relay_start implicit -O "$T/tokens" -n 2
 	rm -rf "$SG/queue"

@@ -17,22 +17,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-accounts.sh"
 
-# LeakSanitizer cannot run in a set-group-ID process (it needs ptrace):
-# with make check SANITIZE=1 the setgid copy runs with leak detection off
-# (the same code paths are leak-checked in the other groups).
-[ "${SANITIZE:-0}" = 1 ] && export ASAN_OPTIONS=detect_leaks=0
-
-SYSCONF=/etc/relaymail.conf
-SG=
-MADE_CONF=
-MADE_GROUP=
-
-sg_cleanup() {
-	[ -n "$MADE_CONF" ] && rm -f "$SYSCONF"
-	[ -n "$MADE_GROUP" ] && groupdel relaymail 2>/dev/null
-	[ -n "$SG" ] && rm -rf "$SG"
-}
-trap 'sg_cleanup; lib_cleanup' EXIT
+. "$(dirname "$0")/lib-setgid.sh"
 
 skip_all() {
 	local c
@@ -50,30 +35,11 @@ skip_all() {
 	t_finish
 }
 
-[ "$(id -u)" = 0 ] || skip_all "not root"
-[ -e "$SYSCONF" ] && skip_all "$SYSCONF exists; not touching it"
-id nobody >/dev/null 2>&1 || skip_all "no user nobody"
-NOGROUP=$(id -gn nobody)
-command -v setpriv >/dev/null || skip_all "no setpriv"
-
-SG=$(mktemp -d /tmp/relaymail-setgid.XXXXXX) || skip_all "no temp dir"
-chmod 755 "$SG"
-if findmnt -no OPTIONS -T "$SG" 2>/dev/null | tr ',' '\n' |
-    grep -qx nosuid; then
-	skip_all "$SG is on a nosuid filesystem"
-fi
-if ! getent group relaymail >/dev/null; then
-	groupadd --system relaymail || skip_all "groupadd failed"
-	MADE_GROUP=1
-fi
+sgl_setup setgid
 RMGID=$(getent group relaymail | cut -d: -f3)
 
-# The install: a setgid copy, a plain copy (control), the CA for all.
-install -m 0755 "$RELAYMAIL" "$SG/relaymail"
-chgrp relaymail "$SG/relaymail"
-chmod 2755 "$SG/relaymail"
+# The install: besides the setgid copy, a plain one (control).
 install -m 0755 "$RELAYMAIL" "$SG/relaymail-plain"
-install -m 0644 "$CERTS/ca.pem" "$SG/ca.pem"
 mkdir -p "$SG/queue"
 
 # sys_conf [MODE]: the system config for the case's relay, root:relaymail.
@@ -118,6 +84,29 @@ as_nobody() {
 	relay_settle
 }
 
+# nobody_bg IN [relaymail args]: the setgid copy as nobody:nogroup with
+# no supplementary groups and a clean environment, in the background,
+# stdin from IN; its pid in rm_pid.
+nobody_bg() {
+	local in=$1
+	shift
+	setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
+	    PATH=/usr/bin:/bin HOME=/nonexistent \
+	    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" "$@" \
+	    <"$in" >"$T/stdout" 2>"$T/stderr" &
+	rm_pid=$!
+}
+
+# wait_stalling N: waits (up to N times 0.05 s) until the relay stalls
+# (its script's "greeting stall").
+wait_stalling() {
+	local i
+	for i in $(seq "$1"); do
+		grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
+		sleep 0.05
+	done
+}
+
 # sg_begin TITLE [MODE]: a case with an implicit-TLS relay and the system
 # config for it (mode MODE, default 0640).
 sg_begin() {
@@ -151,15 +140,8 @@ EOS
 relay_start implicit
 sys_conf
 msg_default
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" rcpt@example.com \
-    <"$T/in" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
-for _ in $(seq 60); do
-	grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
-	sleep 0.05
-done
+nobody_bg "$T/in" rcpt@example.com
+wait_stalling 60
 grep '^Gid:' "/proc/$rm_pid/status" >"$T/gids" 2>/dev/null
 wait "$rm_pid"
 RC=$?
@@ -453,11 +435,7 @@ relay_start implicit
 SYS_QUEUE=on-failure sys_conf
 msg_default
 mkfifo "$T/fifo"
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" --dry-run \
-    rcpt@example.com <"$T/fifo" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
+nobody_bg "$T/fifo" --dry-run rcpt@example.com
 exec 7>"$T/fifo"
 proc_gids "$rm_pid"
 cat "$T/in" >&7
@@ -477,15 +455,8 @@ EOS
 relay_start implicit
 SYS_QUEUE=on-failure sys_conf
 : >"$T/in"
-setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups env -i \
-    PATH=/usr/bin:/bin HOME=/nonexistent \
-    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} "$SG/relaymail" --probe \
-    <"$T/in" >"$T/stdout" 2>"$T/stderr" &
-rm_pid=$!
-for _ in $(seq 100); do
-	grep -q '^--- stalling' "$T/transcript" 2>/dev/null && break
-	sleep 0.05
-done
+nobody_bg "$T/in" --probe
+wait_stalling 100
 grep -E '^(Gid|Groups):' "/proc/$rm_pid/status" >"$T/gids" 2>/dev/null
 wait "$rm_pid"
 RC=$?

@@ -28,6 +28,20 @@ reply() {
 say() { printf '%s\r\n' "$@" >&3; }
 want() { [ "$REPLY_CODE" = "$1" ] || fail "got '$REPLY_LAST', want $1 ${2:-}"; }
 close_client() { exec 3<&- 3>&-; relay_settle; }
+# nopipe_client: a relay that offers no PIPELINING (and takes mail
+# without AUTH), a client connected to it, 250 to its EHLO.
+nopipe_client() {
+	printf 'nocap PIPELINING\nauth-optional\n' | script
+	relay_start plain
+	open_client
+	say "EHLO client.example"; reply; want 250
+}
+# to_data: MAIL, RCPT and DATA, each after the previous reply.
+to_data() {
+	say "MAIL FROM:<a@example.com>"; reply; want 250
+	say "RCPT TO:<b@example.com>"; reply; want 250
+	say DATA; reply; want 354
+}
 
 t_begin "DATA is un-dot-stuffed byte for byte, chunks are marked"
 relay_start plain
@@ -126,16 +140,8 @@ t_end
 # before the previous reply gets 500 5.5.1 and the connection is dropped,
 # with the message; one command per round trip is served normally.
 t_begin "without PIPELINING: QUIT pipelined with the end of data -> 500, no message"
-script <<-'EOS'
-	nocap PIPELINING
-	auth-optional
-EOS
-relay_start plain
-open_client
-say "EHLO client.example"; reply; want 250
-say "MAIL FROM:<a@example.com>"; reply; want 250
-say "RCPT TO:<b@example.com>"; reply; want 250
-say DATA; reply; want 354
+nopipe_client
+to_data
 printf 'Subject: t\r\n\r\nbody\r\n.\r\nQUIT\r\n' >"$T/eod"
 cat "$T/eod" >&3		# one write
 reply; want 500
@@ -145,13 +151,7 @@ expect_no_msg
 t_end
 
 t_begin "without PIPELINING: MAIL and RCPT in one write -> 500"
-script <<-'EOS'
-	nocap PIPELINING
-	auth-optional
-EOS
-relay_start plain
-open_client
-say "EHLO client.example"; reply; want 250
+nopipe_client
 printf 'MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n' \
     >"$T/pipelined"
 cat "$T/pipelined" >&3
@@ -161,16 +161,8 @@ expect_tr '^--- pipelining violation after MAIL'
 t_end
 
 t_begin "without PIPELINING: one command per round trip is delivered"
-script <<-'EOS'
-	nocap PIPELINING
-	auth-optional
-EOS
-relay_start plain
-open_client
-say "EHLO client.example"; reply; want 250
-say "MAIL FROM:<a@example.com>"; reply; want 250
-say "RCPT TO:<b@example.com>"; reply; want 250
-say DATA; reply; want 354
+nopipe_client
+to_data
 printf 'Subject: t\r\n\r\nbody\r\n.\r\n' >&3
 reply; want 250
 say QUIT; reply; want 221

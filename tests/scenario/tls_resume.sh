@@ -185,17 +185,8 @@ t_begin "8 concurrent senders share the cache; the next send resumes"
 relay_start implicit -n 10 -L 60
 conf timeout=30
 send rcpt@example.com
-pids=()
-for i in $(seq 8); do
-	"$RELAYMAIL" -C "$T/config" rcpt@example.com <"$T/in" \
-	    >/dev/null 2>"$T/err.$i" &
-	pids+=("$!")
-done
-bad=0
-for p in "${pids[@]}"; do
-	wait "$p" || bad=$((bad + 1))
-done
-[ "$bad" = 0 ] || fail "$bad senders failed: $(cat "$T"/err.* | head -3)"
+senders 8 rcpt@example.com
+[ "$BAD" = 0 ] || fail "$BAD senders failed: $(cat "$T"/err.* | head -3)"
 send rcpt@example.com
 expect_rc 0
 expect_resumed 10 1
