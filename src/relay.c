@@ -39,6 +39,35 @@ tls_sni(const struct account *a, const char *host)
 	    strlen(name) ? NULL : name;
 }
 
+/* What the TLS layer needs of the account: the transport (conn.h)
+ * knows nothing of the configuration. */
+static void
+fill_tls_params(const struct account *a, struct tls_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ca_file = a->tls_ca_file;
+	p->pin = a->tls_pin;
+	p->cert_file = a->tls_cert_file;
+	p->key_file = a->tls_key_file;
+	p->priority = a->tls_priority;
+	p->server_name = a->tls_server_name;
+	p->state_dir = a->queue_dir;
+	p->cache_key = a->name;
+	p->port = a->port;
+	p->verify = a->tls_verify;
+	p->min_version = a->tls_min_version;
+	p->session_cache = a->tls_session_cache;
+}
+
+static int
+tls_handshake(struct relay_session *s, int starttls, struct err *e)
+{
+	struct tls_params p;
+
+	fill_tls_params(s->acct, &p);
+	return conn_tls_start(&s->conn, &p, starttls, e);
+}
+
 static int
 tls_active(const struct relay_session *s)
 {
@@ -122,7 +151,7 @@ session_starttls(struct relay_session *s, const char *domain,
 	if (smtp_starttls(s, e) == -1)
 		return -1;
 	s->stage = STAGE_TLS;
-	if (conn_tls_start(&s->conn, s->acct, 1, e) == -1)
+	if (tls_handshake(s, 1, e) == -1)
 		return -1;
 	/* RFC 3207 §4.2: what was said in plaintext is forgotten. */
 	memset(&s->caps, 0, sizeof(s->caps));
@@ -136,7 +165,7 @@ session_start(struct relay_session *s, const char *domain, struct err *e)
 
 	if (a->tls == TLS_IMPLICIT) {
 		s->stage = STAGE_TLS;
-		if (conn_tls_start(&s->conn, a, 0, e) == -1)
+		if (tls_handshake(s, 0, e) == -1)
 			return -1;
 	}
 	if (smtp_greeting(s, e) == -1)
@@ -173,6 +202,7 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 {
 	struct relay_session *p;
 	const struct account *a = s->acct;
+	struct tls_params tp;
 	char ver[32];
 	struct err pe;
 	long long deadline = conn_now_ms() + timeout_ms;
@@ -195,7 +225,8 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 		ok = smtp_greeting(p, &pe) == 0 &&
 		    smtp_ehlo(p, domain, 0, &pe) == 0 &&
 		    smtp_starttls(p, &pe) == 0;
-	ok = ok && conn_tls_probe(&p->conn, a, tls_sni(a, host), deadline,
+	fill_tls_params(a, &tp);
+	ok = ok && conn_tls_probe(&p->conn, &tp, tls_sni(a, host), deadline,
 	    ver, sizeof(ver)) == 0;
 	conn_close(&p->conn);
 	free(p);
