@@ -352,29 +352,3 @@ relay_finish_auth(struct relay_session *s, struct err *e)
 	}
 	return 0;
 }
-
-void
-relay_print_probe(const struct relay_session *s, FILE *out)
-{
-	const struct conn_tlsinfo *t = &s->conn.tlsinfo;
-	int i;
-
-	fprintf(out, "relay: %s\n", s->conn.peer);
-	fprintf(out, "capabilities:%s\n", s->caps.esmtp ? "" : " (HELO)");
-	for (i = 1; i < s->caps.nlines; i++)
-		fprintf(out, "  %s\n", s->caps.lines[i]);
-	if (!tls_active(s))
-		fprintf(out, "TLS: none\n");
-	else {
-		fprintf(out, "TLS: %s, %s%s\n", t->version, t->cipher,
-		    t->resumed ? " (resumed)" : "");
-		fprintf(out, "certificate subject: %s\n", t->subject);
-		fprintf(out, "certificate issuer: %s\n", t->issuer);
-		fprintf(out, "certificate SHA-256: %s\n", t->fingerprint);
-		fprintf(out, "SPKI pin (tls_pin): %s\n", t->spki_pin);
-		fprintf(out, "certificate expires in %ld days%s\n",
-		    t->days_left, t->days_left < 14 ? " (renew soon!)" : "");
-	}
-	fprintf(out, "AUTH: %s%s\n", s->auth_used, s->auth_pending ?
-	    " (sent; its reply is read with the first message)" : "");
-}

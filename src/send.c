@@ -309,6 +309,7 @@ deliver_account(struct send_ctx *s, struct account *a,
 		return -1;
 	}
 	rc = relay_send(rs, &s->env, &s->msg, rcpt, partial, !drain, e);
+	diag_auth_warn(rs);
 	note_attempt(s, rs, rcpt, rc, e);
 	if (rc == 0 && partial &&
 	    queue_rest(s, a, rcpt, qid, sizeof(qid), e) == -1) {
