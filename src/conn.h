@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include "blockbuf.h"
 #include "bounds.h"
-#include "deadline.h"	/* conn_now_ms(), the clock of every deadline */
+#include "deadline.h"	/* deadline_now_ms(), the clock of every deadline */
 #include "err.h"
 
 struct conn_tlsinfo {
@@ -82,8 +82,8 @@ struct conn {
 
 /*
  * Resolve host and connect to its addresses with a deadline per attempt
- * (timeout_ms) and overall (deadline_ms, absolute conn_now_ms() time, 0 =
- * none); IPv6 and IPv4 raced as in RFC 8305 (250 ms head start).
+ * (timeout_ms) and overall (deadline_ms, absolute deadline_now_ms()
+ * time, 0 = none); IPv6 and IPv4 raced as in RFC 8305 (250 ms head start).
  * TCP_NODELAY is set. Errors: EX_NOHOST (name does not exist),
  * EX_TEMPFAIL (temporary DNS failure, refused, unreachable, timed out).
  */
@@ -130,7 +130,7 @@ int	 conn_write(struct conn *, const void *, size_t, struct err *);
 int	 conn_flush(struct conn *, struct err *);
 /*
  * Read one line (CRLF removed, NUL-terminated) into line[cap]; *len gets
- * its length (at most cap - 1). deadline_ms is absolute (conn_now_ms());
+ * its length (at most cap - 1). deadline_ms is absolute (deadline_now_ms());
  * 0 means now + timeout_ms.
  */
 int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,

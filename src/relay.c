@@ -205,7 +205,7 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 	struct tls_params tp;
 	char ver[32];
 	struct err pe;
-	long long deadline = conn_now_ms() + timeout_ms;
+	long long deadline = deadline_now_ms() + timeout_ms;
 	int ok;
 
 	if (s->deadline_ms > 0 && s->deadline_ms < deadline)
@@ -302,7 +302,7 @@ relay_open(struct relay_session *s, const struct account *a, FILE *trace,
 	timeout_ms = (a->timeout > 0 ? a->timeout : 60) * 1000;
 	/* One budget for every host: a timeout per host and one more for
 	 * the session start of the host that answers. */
-	s->deadline_ms = conn_now_ms() + (long long)timeout_ms *
+	s->deadline_ms = deadline_now_ms() + (long long)timeout_ms *
 	    (a->nhosts + 1);
 	ehlo_domain(a, domain, sizeof(domain));
 	for (i = 0; i < a->nhosts; i++) {

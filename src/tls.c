@@ -111,8 +111,8 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
 
 	if (ms == GNUTLS_INDEFINITE_TIMEOUT || ms > (unsigned)l->timeout_ms)
 		ms = (unsigned)l->timeout_ms;
-	until = conn_now_ms() + ms;
-	return conn_wait(l->fd, POLLIN, until);
+	until = deadline_now_ms() + ms;
+	return deadline_wait(l->fd, POLLIN, until);
 }
 
 static ssize_t
@@ -410,7 +410,7 @@ tls_failed(struct conn *c, const struct tls_params *tp, int starttls, int rc,
 static int
 tls_handshake(struct conn *c, struct err *e)
 {
-	long long deadline = conn_now_ms() + c->timeout_ms;
+	long long deadline = deadline_now_ms() + c->timeout_ms;
 	char secs[32];
 	int rc, w;
 
@@ -420,10 +420,10 @@ tls_handshake(struct conn *c, struct err *e)
 		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED &&
 		    gnutls_error_is_fatal(rc))
 			return rc;
-		w = conn_wait(c->fd, gnutls_record_get_direction(c->tls) ?
+		w = deadline_wait(c->fd, gnutls_record_get_direction(c->tls) ?
 		    POLLOUT : POLLIN, deadline);
 		if (w == 0) {
-			conn_secs(secs, sizeof(secs), c->timeout_ms);
+			deadline_secs(secs, sizeof(secs), c->timeout_ms);
 			err_set(e, EX_TEMPFAIL, "TLS handshake with %s timed "
 			    "out after %s", c->peer, secs);
 			return 1;

@@ -84,8 +84,9 @@ conn_tls_probe(struct conn *c, const struct tls_params *tp, const char *sni,
 			if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED &&
 			    (rc == 0 || gnutls_error_is_fatal(rc)))
 				break;
-			if (conn_wait(c->fd, gnutls_record_get_direction(s) ?
-			    POLLOUT : POLLIN, deadline_ms) != 1)
+			if (deadline_wait(c->fd,
+			    gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
+			    deadline_ms) != 1)
 				break;
 		}
 	}

@@ -156,7 +156,7 @@ START_TEST(test_readline)
 	int i, rc;
 
 	pid = script_peer(&c, t->chunks, t->pause_ms, 3000);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	if (t->deadline_ms > 0)
 		deadline = start + t->deadline_ms;
 	for (i = 0; t->lines[i] != NULL; i++) {
@@ -174,7 +174,8 @@ START_TEST(test_readline)
 	    e.msg);
 	if (t->deadline_ms > 0 && t->code == EX_TEMPFAIL &&
 	    strstr(t->msg, "timed out") != NULL)
-		ck_assert_int_lt(conn_now_ms() - start, t->deadline_ms + 400);
+		ck_assert_int_lt(deadline_now_ms() - start,
+		    t->deadline_ms + 400);
 	conn_close(&c);
 	conn_close(&c);		/* safe twice */
 	reap(pid);
@@ -380,7 +381,7 @@ START_TEST(test_open)
 	}
 	err_clear(&e);
 	rc = conn_open(&c, t->host, port, 2000, t->expired ?
-	    conn_now_ms() - 1 : 0, NULL, &e);
+	    deadline_now_ms() - 1 : 0, NULL, &e);
 	snprintf(portstr, sizeof(portstr), ":%d", port);
 	if (t->code == 0) {
 		ck_assert_msg(rc == 0, "%s: %s", t->host, e.msg);
@@ -433,14 +434,14 @@ START_TEST(test_open_hang)
 	fill = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(fill, (struct sockaddr *)&sin, sizeof(sin)),
 	    0);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, t->timeout_ms,
 	    t->deadline_ms ? start + t->deadline_ms : 0, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_msg(strstr(e.msg, t->msg) != NULL, "%s", e.msg);
-	ck_assert_int_ge(conn_now_ms() - start, (t->deadline_ms ?
+	ck_assert_int_ge(deadline_now_ms() - start, (t->deadline_ms ?
 	    t->deadline_ms : t->timeout_ms) - 10);
-	ck_assert_int_lt(conn_now_ms() - start, (t->deadline_ms ?
+	ck_assert_int_lt(deadline_now_ms() - start, (t->deadline_ms ?
 	    t->deadline_ms : t->timeout_ms) + 500);
 	close(fill);
 	close(lfd);
@@ -959,11 +960,11 @@ START_TEST(test_tls_stall)
 	lfd = listener(AF_INET, "127.0.0.1", &port);
 	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, 300, 0, NULL, &e),
 	    0);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	ck_assert_int_eq(conn_tls_start(&c, &a, 0, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_ptr_nonnull(strstr(e.msg, "timed out after 0.3 s"));
-	ck_assert_int_lt(conn_now_ms() - start, 800);
+	ck_assert_int_lt(deadline_now_ms() - start, 800);
 	conn_close(&c);
 
 	a.cert_file = (char *)"/nonexistent/cert.pem";
