@@ -1,8 +1,8 @@
 /*
  * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
  * deadline on every operation (relaymail(8)). Implemented by net.c
- * (connect), tls.c (GnuTLS) and conn.c (buffered I/O); the clock and
- * the waiting are deadline.c's.
+ * (connect), tls.c and tls_probe.c (GnuTLS) and conn.c (buffered I/O);
+ * the clock and the waiting are deadline.c's.
  *
  * Writes are buffered and leave in as few write()/gnutls_record_send()
  * calls as possible: conn_write() only flushes when the buffer holds a full

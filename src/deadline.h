@@ -1,6 +1,7 @@
 /*
  * deadline.h - time and waiting for the transport (net.c, conn.c,
- * tls.c) and the session deadlines above it. A deadline is an absolute
+ * tls.c, tls_probe.c) and the deadlines above it (relay.c, smtp.c,
+ * oauth_flow.c). A deadline is an absolute
  * time on the deadline_now_ms() clock, so a peer that answers byte by
  * byte cannot stretch it. Nothing is allocated; no error is set (callers
  * turn a timeout or a poll failure into their own message).
