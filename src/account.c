@@ -262,7 +262,7 @@ url_apply(struct account *a, const struct url *u, struct err *e)
 }
 
 int
-conf_account_from_url(struct account *out, const char *url,
+account_from_url(struct account *out, const char *url,
     const struct account *base, struct err *e)
 {
 	struct url	 u;

@@ -1,5 +1,6 @@
 /*
- * account.h - choosing the account for a message (relaymail.conf(5)).
+ * account.h - choosing the account for a message (relaymail.conf(5)),
+ * and the ad-hoc account of --relay=URL (relaymail(8)).
  *
  * Order: the -a name; else the first account whose match_from globs match
  * the envelope sender (a user+detail@ sender also matches user@ patterns);
@@ -24,5 +25,15 @@ int	 account_select(const struct conf *, const char *cli_name,
 /* 1 when the glob pattern matches the address (case-insensitive domain,
  * +detail stripped as described above), else 0. */
 int	 account_match_from(const char *pattern, const char *addr);
+
+/*
+ * Fill an account from --relay=URL: smtps://[user@]host[:port] (implicit)
+ * or smtp://[user@]host[:port] (STARTTLS); IPv6 literals in brackets.
+ * Other keys come from base when not NULL ([defaults] or the default
+ * account), else built-in defaults. EX_USAGE on a bad URL. Free it with
+ * conf_account_free().
+ */
+int	 account_from_url(struct account *out, const char *url,
+	    const struct account *base, struct err *);
 
 #endif

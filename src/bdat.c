@@ -21,17 +21,16 @@
  *
  * A deferred AUTH can fail while the relay still takes MAIL, RCPT and
  * BDAT (it accepts mail for that recipient without AUTH): the message
- * was then delivered, so the outcome follows the relay's replies and a
- * warning says that the credentials are wrong. When the envelope is
+ * was then delivered, so the outcome follows the relay's replies and
+ * s->auth_refused keeps the AUTH reply, for the caller's warning that
+ * the credentials are wrong (diag_auth_warn). When the envelope is
  * refused after the AUTH failure (the normal case), the error is the
  * AUTH failure and BDAT's reply only closes the transaction.
  */
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 
 #include "auth.h"
-#include "log.h"
 #include "smtp.h"
 #include "txn_int.h"
 
@@ -218,19 +217,6 @@ auth_failed(struct relay_session *s, struct relay_rcpt *rcpt, size_t n,
 	return txn_drop(s);
 }
 
-static void
-auth_warn(const struct relay_session *s, const struct piped *p)
-{
-	char q[BOUNDS_REPLY_LINE];
-
-	reply_quote(p->areply.text, strlen(p->areply.text), q, sizeof(q));
-	fprintf(stderr, "relaymail: warning: authentication failed (%s) but "
-	    "the relay %s accepted the message; check the account's "
-	    "credentials\n", q, s->conn.peer);
-	log_msg(LOG_WARNING, "authentication failed (%s) but the relay %s "
-	    "accepted the message", q, s->conn.peer);
-}
-
 /* After a failed write: if the deferred AUTH was refused, that is the
  * error (a relay may close after 535); its reply, if sent, is here. */
 static int
@@ -290,7 +276,7 @@ bdat_pipelined(struct relay_session *s, const struct envelope *env,
 		return finish(s, last, -1);
 	rc = finish(s, last, eod_apply(s, rcpt, n, &p.eod, e));
 	if (p.auth_bad) {
-		auth_warn(s, &p);
+		s->auth_refused = p.areply;	/* the caller warns */
 		relay_close(s);		/* not authenticated: no more mail */
 	}
 	return rc;

@@ -144,15 +144,6 @@ struct account *conf_account(const struct conf *, const char *name);
 int	 conf_load_secret(struct account *a, struct err *);
 
 /*
- * Fill an account from --relay=URL: smtps://[user@]host[:port] (implicit)
- * or smtp://[user@]host[:port] (STARTTLS); IPv6 literals in brackets.
- * Other keys come from base when not NULL ([defaults] or the default
- * account), else built-in defaults. EX_USAGE on a bad URL.
- */
-int	 conf_account_from_url(struct account *out, const char *url,
-	    const struct account *base, struct err *);
-
-/*
  * 1 when a file with mode/owner st may hold a secret: not readable by
  * group or others, except the setgid rule of relaymail(8) (system is 1 for
  * the system config and the files it names: owned by root, mode 0640,
@@ -183,7 +174,7 @@ int	 conf_account_finish(struct account *, int system, struct err *);
 void	 conf_account_drop_oauth(struct account *);
 
 void	 conf_free(struct conf *);
-/* Free what an account built by conf_account_from_url owns. */
+/* Free what an account owns (also one built by account_from_url). */
 void	 conf_account_free(struct account *);
 
 #endif

@@ -53,7 +53,7 @@ conn_timeout(const struct conn *c, struct err *e)
 {
 	char secs[32];
 
-	conn_secs(secs, sizeof(secs), c->timeout_ms);
+	deadline_secs(secs, sizeof(secs), c->timeout_ms);
 	return err_set(e, EX_TEMPFAIL, "timed out after %s waiting for the "
 	    "relay %s", secs, c->peer);
 }
@@ -62,7 +62,7 @@ conn_timeout(const struct conn *c, struct err *e)
 static int
 conn_await(const struct conn *c, short ev, long long deadline, struct err *e)
 {
-	int w = conn_wait(c->fd, ev, deadline);
+	int w = deadline_wait(c->fd, ev, deadline);
 
 	if (w == 0)
 		return conn_timeout(c, e);
@@ -151,7 +151,7 @@ conn_readline(struct conn *c, char *line, size_t cap, size_t *len,
 	if (!c->live || cap == 0)
 		return err_set(e, EX_SOFTWARE, "conn_readline: no connection");
 	if (deadline_ms == 0)
-		deadline_ms = conn_now_ms() + c->timeout_ms;
+		deadline_ms = deadline_now_ms() + c->timeout_ms;
 	for (;;) {
 		p = c->rbuf + c->rpos;
 		n = c->rlen - c->rpos;
@@ -199,7 +199,7 @@ static int
 conn_send_all(struct conn *c, const unsigned char *buf, size_t len,
     struct err *e)
 {
-	long long deadline = conn_now_ms() + c->timeout_ms;
+	long long deadline = deadline_now_ms() + c->timeout_ms;
 	size_t off = 0;
 	ssize_t n;
 	short ev;

@@ -1,8 +1,8 @@
 /*
  * conn.h - one byte stream to the relay, over plain TCP or TLS, with a
  * deadline on every operation (relaymail(8)). Implemented by net.c
- * (connect), tls.c (GnuTLS) and conn.c (buffered I/O); the clock and
- * the waiting are deadline.c's.
+ * (connect), tls.c and tls_probe.c (GnuTLS) and conn.c (buffered I/O);
+ * the clock and the waiting are deadline.c's.
  *
  * Writes are buffered and leave in as few write()/gnutls_record_send()
  * calls as possible: conn_write() only flushes when the buffer holds a full
@@ -10,6 +10,9 @@
  * BOUNDS_RBUF buffer; conn_readline() returns one CRLF-terminated line and
  * fails (EX_PROTOCOL) on a line over its cap, on a bare LF, and (EX_TEMPFAIL)
  * when the absolute deadline passes or the peer closes.
+ *
+ * The transport knows nothing of the configuration: what a handshake
+ * needs of an account comes in a struct tls_params, filled by relay.c.
  */
 #ifndef RELAYMAIL_CONN_H
 #define RELAYMAIL_CONN_H
@@ -18,8 +21,7 @@
 #include <stddef.h>
 #include "blockbuf.h"
 #include "bounds.h"
-#include "conf.h"
-#include "deadline.h"	/* conn_now_ms(), the clock of every deadline */
+#include "deadline.h"	/* deadline_now_ms(), the clock of every deadline */
 #include "err.h"
 
 struct conn_tlsinfo {
@@ -34,6 +36,28 @@ struct conn_tlsinfo {
 	int	 old_version;		/* the handshake failed in a way a
 					 * relay with only an older TLS
 					 * explains: conn_tls_probe tells */
+};
+
+/*
+ * The TLS settings of one account, as the handshake uses them. The
+ * strings are borrowed (the caller keeps them alive during the call);
+ * NULL means the key is unset.
+ */
+struct tls_params {
+	const char	*ca_file;	/* tls_ca_file; NULL: system trust */
+	const char	*pin;		/* tls_pin: "sha256/B64,sha256/B64" */
+	const char	*cert_file;	/* tls_cert_file: client certificate */
+	const char	*key_file;	/* tls_key_file; NULL: in cert_file */
+	const char	*priority;	/* tls_priority: GnuTLS override */
+	const char	*server_name;	/* tls_server_name; NULL: the host */
+	const char	*state_dir;	/* queue_dir: its tls/ keeps cached
+					 * sessions and the trust index */
+	const char	*cache_key;	/* the account's name: a cached
+					 * session only serves that account */
+	int		 port;		/* the relay's port (cache key) */
+	int		 verify;	/* tls_verify: 1 or 0 */
+	int		 min_version;	/* tls_min_version: 12 or 13 */
+	int		 session_cache;	/* tls_session_cache: 1 or 0 */
 };
 
 struct conn {
@@ -58,8 +82,8 @@ struct conn {
 
 /*
  * Resolve host and connect to its addresses with a deadline per attempt
- * (timeout_ms) and overall (deadline_ms, absolute conn_now_ms() time, 0 =
- * none); IPv6 and IPv4 raced as in RFC 8305 (250 ms head start).
+ * (timeout_ms) and overall (deadline_ms, absolute deadline_now_ms()
+ * time, 0 = none); IPv6 and IPv4 raced as in RFC 8305 (250 ms head start).
  * TCP_NODELAY is set. Errors: EX_NOHOST (name does not exist),
  * EX_TEMPFAIL (temporary DNS failure, refused, unreachable, timed out).
  */
@@ -67,8 +91,15 @@ int	 conn_open(struct conn *, const char *host, int port, int timeout_ms,
 	    long long deadline_ms, FILE *trace, struct err *);
 
 /*
+ * Wrap an already connected socket (tests, socketpairs): the conn is
+ * reset, takes ownership of fd (made non-blocking) and conn_close()
+ * closes it. timeout_ms <= 0 means 60 s.
+ */
+void	 conn_attach(struct conn *, int fd, int timeout_ms, FILE *trace);
+
+/*
  * TLS handshake on the open connection (implicit TLS, or after
- * STARTTLS's 220), with the account's settings: trust store or
+ * STARTTLS's 220), with the account's settings in p: trust store or
  * tls_ca_file, host name check against tls_server_name or the host, SNI,
  * tls_pin, client certificate, minimum TLS 1.2 (1.3 with
  * tls_min_version), tls_priority. Fails closed: EX_UNAVAILABLE for a
@@ -80,33 +111,26 @@ int	 conn_open(struct conn *, const char *host, int port, int timeout_ms,
  * no longer verifies, the cache entry is dropped and c->tls_retry is
  * set: the caller connects once more, and that full handshake decides.
  */
-/*
- * Wrap an already connected socket (tests, socketpairs): the conn is
- * reset, takes ownership of fd (made non-blocking) and conn_close()
- * closes it. timeout_ms <= 0 means 60 s.
- */
-void	 conn_attach(struct conn *, int fd, int timeout_ms, FILE *trace);
-
-int	 conn_tls_start(struct conn *, const struct account *, int starttls,
-	    struct err *);
+int	 conn_tls_start(struct conn *, const struct tls_params *p,
+	    int starttls, struct err *);
 
 /*
  * After a handshake failure with tlsinfo.old_version set, on a NEW
  * connection c at the point where the handshake would start: offer only
- * the TLS versions below the account's minimum, stop at the ServerHello
+ * the TLS versions below p->min_version, stop at the ServerHello
  * (nothing is sent over it) and put the version the relay chose ("TLS
  * 1.1") in out. sni: the name to send, or NULL. -1 when the relay
  * answered with no such version (the failure had another cause).
  */
-int	 conn_tls_probe(struct conn *, const struct account *, const char *sni,
-	    long long deadline_ms, char *out, size_t cap);
+int	 conn_tls_probe(struct conn *, const struct tls_params *p,
+	    const char *sni, long long deadline_ms, char *out, size_t cap);
 
 int	 conn_write(struct conn *, const void *, size_t, struct err *);
 /* Sends what is buffered; nflush counts flushes that sent bytes. */
 int	 conn_flush(struct conn *, struct err *);
 /*
  * Read one line (CRLF removed, NUL-terminated) into line[cap]; *len gets
- * its length (at most cap - 1). deadline_ms is absolute (conn_now_ms());
+ * its length (at most cap - 1). deadline_ms is absolute (deadline_now_ms());
  * 0 means now + timeout_ms.
  */
 int	 conn_readline(struct conn *, char *line, size_t cap, size_t *len,

@@ -14,7 +14,7 @@
 #include "deadline.h"
 
 long long
-conn_now_ms(void)
+deadline_now_ms(void)
 {
 	struct timespec ts;
 
@@ -23,14 +23,14 @@ conn_now_ms(void)
 }
 
 int
-conn_wait(int fd, short events, long long deadline_ms)
+deadline_wait(int fd, short events, long long deadline_ms)
 {
 	struct pollfd pfd;
 	long long left;
 	int rc;
 
 	for (;;) {
-		if ((left = deadline_ms - conn_now_ms()) <= 0)
+		if ((left = deadline_ms - deadline_now_ms()) <= 0)
 			return 0;
 		pfd.fd = fd;
 		pfd.events = events;
@@ -44,7 +44,7 @@ conn_wait(int fd, short events, long long deadline_ms)
 }
 
 void
-conn_secs(char *buf, size_t len, int ms)
+deadline_secs(char *buf, size_t len, int ms)
 {
 	if (ms % 1000 == 0)
 		snprintf(buf, len, "%d s", ms / 1000);

@@ -1,17 +1,23 @@
 /*
- * diag.c - --dry-run's plan and --probe: everything relaymail
- * decided for a message, or everything a relay offers (RFC 5321
- * §4.1.1.1 EHLO keywords, RFC 4954 AUTH, the TLS session and the
- * certificate), with no mail sent. Secrets are never printed: only
- * where the password comes from.
+ * diag.c - what relaymail tells the user beyond the exit code:
+ * --dry-run's plan and --probe, everything relaymail decided for a
+ * message, or everything a relay offers (RFC 5321 §4.1.1.1 EHLO
+ * keywords, RFC 4954 AUTH, the TLS session and the certificate), with
+ * no mail sent; the aliases check; and the warning for a relay that
+ * took a message although it refused the AUTH sent with it. The
+ * protocol layer (relay.c, txn.c, bdat.c) only records these facts.
+ * Secrets are never printed: only where the password comes from.
  */
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "alias.h"
 #include "diag.h"
+#include "log.h"
 #include "oauth.h"
 #include "relay.h"
+#include "reply.h"
 
 static const char *
 tls_name(enum tls_mode m)
@@ -82,6 +88,34 @@ diag_print_plan(const struct account *a, const char *why,
 		    m->hdrs.v[i].value);
 }
 
+/* --probe: capabilities, TLS version and cipher, certificate subject,
+ * issuer, fingerprint, pin, days to expiry, the AUTH mechanism used. */
+static void
+print_probe(const struct relay_session *s, FILE *out)
+{
+	const struct conn_tlsinfo *t = &s->conn.tlsinfo;
+	int i;
+
+	fprintf(out, "relay: %s\n", s->conn.peer);
+	fprintf(out, "capabilities:%s\n", s->caps.esmtp ? "" : " (HELO)");
+	for (i = 1; i < s->caps.nlines; i++)
+		fprintf(out, "  %s\n", s->caps.lines[i]);
+	if (s->conn.tls == NULL)
+		fprintf(out, "TLS: none\n");
+	else {
+		fprintf(out, "TLS: %s, %s%s\n", t->version, t->cipher,
+		    t->resumed ? " (resumed)" : "");
+		fprintf(out, "certificate subject: %s\n", t->subject);
+		fprintf(out, "certificate issuer: %s\n", t->issuer);
+		fprintf(out, "certificate SHA-256: %s\n", t->fingerprint);
+		fprintf(out, "SPKI pin (tls_pin): %s\n", t->spki_pin);
+		fprintf(out, "certificate expires in %ld days%s\n",
+		    t->days_left, t->days_left < 14 ? " (renew soon!)" : "");
+	}
+	fprintf(out, "AUTH: %s%s\n", s->auth_used, s->auth_pending ?
+	    " (sent; its reply is read with the first message)" : "");
+}
+
 int
 diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
     struct err *e)
@@ -97,13 +131,28 @@ diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
 		relay_close(&rs);
 		return -1;
 	}
-	relay_print_probe(&rs, out);
+	print_probe(&rs, out);
 	if (oauth_enabled(a))
 		oauth_describe(a, out);
 	relay_close(&rs);
 	return 0;
 }
 
+void
+diag_auth_warn(const struct relay_session *s)
+{
+	char q[BOUNDS_REPLY_LINE];
+
+	if (s->auth_refused.code == 0)
+		return;
+	reply_quote(s->auth_refused.text, strlen(s->auth_refused.text), q,
+	    sizeof(q));
+	fprintf(stderr, "relaymail: warning: authentication failed (%s) but "
+	    "the relay %s accepted the message; check the account's "
+	    "credentials\n", q, s->conn.peer);
+	log_msg(LOG_WARNING, "authentication failed (%s) but the relay %s "
+	    "accepted the message", q, s->conn.peer);
+}
 
 /* Each aliases file once: load it, then expand every name so a loop or
  * an unsupported target is found now rather than when mail arrives. */

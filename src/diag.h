@@ -1,7 +1,9 @@
 /*
- * diag.h - the diagnostics that show what relaymail would do
- * or what a relay offers, without sending mail: --dry-run's plan and
- * --probe.
+ * diag.h - what relaymail tells the user beyond the exit code: the
+ * diagnostics that show what relaymail would do or what a relay offers,
+ * without sending mail (--dry-run's plan, --probe, --check-config's
+ * aliases check), and the warnings about a delivery that the protocol
+ * layer records but does not print.
  */
 #ifndef RELAYMAIL_DIAG_H
 #define RELAYMAIL_DIAG_H
@@ -11,6 +13,8 @@
 #include "envelope.h"
 #include "err.h"
 #include "msg.h"
+
+struct relay_session;
 
 /* --dry-run: the account and why, relays, TLS and AUTH plan, maildomain,
  * final envelope and final headers. Connects to nothing. */
@@ -26,5 +30,10 @@ int	 diag_probe(struct account *, const char *why, FILE *trace,
  * every alias; print each problem ("file:line: ...") to out. Returns the
  * number of problems. */
 int	 diag_check_aliases(const struct conf *, FILE *out);
+
+/* After relay_send: when the relay took the message although it refused
+ * the AUTH sent with it (s->auth_refused), say so on stderr and in the
+ * log, with the AUTH reply: the account's credentials are wrong. */
+void	 diag_auth_warn(const struct relay_session *);
 
 #endif

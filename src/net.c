@@ -79,7 +79,7 @@ static int
 net_reap(struct net_race *r, const struct net_addr *a, const char *host,
     int port, int timeout_ms, int *failed, struct err *e)
 {
-	long long now = conn_now_ms();
+	long long now = deadline_now_ms();
 	char secs[32];
 	socklen_t sl;
 	int i, soerr;
@@ -96,7 +96,7 @@ net_reap(struct net_race *r, const struct net_addr *a, const char *host,
 			net_fail(e, host, &a[r->idx[i]], port,
 			    strerror(soerr));
 		} else if (now >= r->until[i]) {
-			conn_secs(secs, sizeof(secs), timeout_ms);
+			deadline_secs(secs, sizeof(secs), timeout_ms);
 			err_set(e, EX_TEMPFAIL, "cannot connect to %s [%s]:%d: "
 			    "timed out after %s", host, a[r->idx[i]].text,
 			    port, secs);
@@ -133,7 +133,7 @@ net_race(const struct net_addr *a, int na, const char *host, int port,
 
 	r.n = 0;
 	for (;;) {
-		if ((now = conn_now_ms()) >= end) {
+		if ((now = deadline_now_ms()) >= end) {
 			while (r.n > 0)
 				net_drop(&r, 0);
 			return err_set(e, EX_TEMPFAIL, "cannot connect to %s "
@@ -234,7 +234,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout_ms,
 	if (net_host(c, host, e) == -1)
 		return -1;
 	memcpy(name, c->host, sizeof(name));
-	end = conn_now_ms() + timeout_ms;
+	end = deadline_now_ms() + timeout_ms;
 	if (deadline_ms > 0 && deadline_ms < end)
 		end = deadline_ms;
 	if (net_resolve(name, port, end, &res, e) == -1)

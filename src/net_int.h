@@ -20,7 +20,7 @@ struct net_addr {
 	char			 text[INET6_ADDRSTRLEN];
 };
 
-/* Look host up (port numeric) before deadline (conn_now_ms() clock);
+/* Look host up (port numeric) before deadline (deadline_now_ms() clock);
  * *res is freed with freeaddrinfo(). EX_NOHOST, EX_TEMPFAIL, EX_OSERR. */
 int	 net_resolve(const char *host, int port, long long deadline,
 	    struct addrinfo **res, struct err *);

@@ -125,7 +125,7 @@ net_resolve(const char *host, int port, long long deadline,
 		return net_gai_err(host, rc, e);
 	}
 	while ((rc = gai_error(&q->cb)) == EAI_INPROGRESS) {
-		if ((left = deadline - conn_now_ms()) <= 0) {
+		if ((left = deadline - deadline_now_ms()) <= 0) {
 			net_abandon(q);
 			return err_set(e, EX_TEMPFAIL,
 			    "timed out looking up host %s", host);

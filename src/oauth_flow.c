@@ -188,11 +188,11 @@ device_flow(struct flow *f, struct err *e)
 		return -1;
 	memcpy(code, r.device_code, sizeof(code));
 	interval = r.interval > 0 ? r.interval : 5;
-	end = conn_now_ms() + (r.expires_in > 0 ? r.expires_in :
+	end = deadline_now_ms() + (r.expires_in > 0 ? r.expires_in :
 	    CONSENT_SECONDS) * 1000LL;
 	oauth_reply_wipe(&r);
 	for (;;) {
-		if (conn_now_ms() + interval * 1000 > end) {
+		if (deadline_now_ms() + interval * 1000 > end) {
 			rc = err_set(e, EX_TEMPFAIL, "account %s: the code "
 			    "expired before it was approved; run relaymail "
 			    "--authorize %s again", f->a->name, f->a->name);
@@ -391,7 +391,7 @@ loopback(struct flow *f, const struct pkce *p, char *code, size_t cap,
 	char		 req[BOUNDS_OAUTH_URL];
 	size_t		 n = 0;
 	ssize_t		 r;
-	long long	 end = conn_now_ms() + REQUEST_SECONDS * 1000;
+	long long	 end = deadline_now_ms() + REQUEST_SECONDS * 1000;
 	int		 fd, rc = 0;
 
 	req[0] = '\0';
@@ -400,8 +400,9 @@ loopback(struct flow *f, const struct pkce *p, char *code, size_t cap,
 	pf.fd = fd;
 	pf.events = POLLIN;
 	while (n + 1 < sizeof(req) && memchr(req, '\n', n) == NULL &&
-	    conn_now_ms() < end && poll(&pf, 1, (int)(end - conn_now_ms()))
-	    == 1 && (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0)
+	    deadline_now_ms() < end && poll(&pf, 1,
+	    (int)(end - deadline_now_ms())) == 1 &&
+	    (r = read(fd, req + n, sizeof(req) - 1 - n)) > 0)
 		n += (size_t)r;
 	req[n] = '\0';
 	if (strncmp(req, "GET ", 4) == 0 && memchr(req, '\n', n) != NULL)
@@ -445,18 +446,18 @@ wait_code(struct flow *f, struct pkce *p, FILE *in, char *code, size_t cap,
 	struct pollfd	 pf[2];
 	char		 line[BOUNDS_OAUTH_URL];
 	size_t		 len = 0;
-	long long	 end = conn_now_ms() + CONSENT_SECONDS * 1000LL;
+	long long	 end = deadline_now_ms() + CONSENT_SECONDS * 1000LL;
 	int		 rc = 0, n = 2;
 
 	pf[0].fd = p->lfd;
 	pf[1].fd = fileno(in);
 	pf[0].events = pf[1].events = POLLIN;
 	while (rc == 0) {
-		if (conn_now_ms() >= end)
+		if (deadline_now_ms() >= end)
 			return err_set(e, EX_TEMPFAIL, "account %s: no "
 			    "authorization within %d s", f->a->name,
 			    CONSENT_SECONDS);
-		if (poll(pf, (nfds_t)n, (int)(end - conn_now_ms())) <= 0)
+		if (poll(pf, (nfds_t)n, (int)(end - deadline_now_ms())) <= 0)
 			continue;
 		if (pf[0].revents & POLLIN)
 			rc = loopback(f, p, code, cap, e);

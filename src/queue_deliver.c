@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "log.h"
 #include "queue_int.h"
 
@@ -93,6 +94,7 @@ attempt(struct qrun *r, struct qfile *qf, struct msg *m)
 		}
 	err_clear(&e);
 	rc = relay_send(r->s, &env, m, rr, 1, 0, &e);
+	diag_auth_warn(r->s);
 	queue_apply(qf, rr, env.nrcpt, rc, &e, &r->s->last, r->s->stage);
 	log_try(r, qf, m, &env, rc == 0 ? r->s->last.text : e.msg,
 	    rc == 0 ? 0 : e.code);

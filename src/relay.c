@@ -39,6 +39,35 @@ tls_sni(const struct account *a, const char *host)
 	    strlen(name) ? NULL : name;
 }
 
+/* What the TLS layer needs of the account: the transport (conn.h)
+ * knows nothing of the configuration. */
+static void
+fill_tls_params(const struct account *a, struct tls_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->ca_file = a->tls_ca_file;
+	p->pin = a->tls_pin;
+	p->cert_file = a->tls_cert_file;
+	p->key_file = a->tls_key_file;
+	p->priority = a->tls_priority;
+	p->server_name = a->tls_server_name;
+	p->state_dir = a->queue_dir;
+	p->cache_key = a->name;
+	p->port = a->port;
+	p->verify = a->tls_verify;
+	p->min_version = a->tls_min_version;
+	p->session_cache = a->tls_session_cache;
+}
+
+static int
+tls_handshake(struct relay_session *s, int starttls, struct err *e)
+{
+	struct tls_params p;
+
+	fill_tls_params(s->acct, &p);
+	return conn_tls_start(&s->conn, &p, starttls, e);
+}
+
 static int
 tls_active(const struct relay_session *s)
 {
@@ -122,7 +151,7 @@ session_starttls(struct relay_session *s, const char *domain,
 	if (smtp_starttls(s, e) == -1)
 		return -1;
 	s->stage = STAGE_TLS;
-	if (conn_tls_start(&s->conn, s->acct, 1, e) == -1)
+	if (tls_handshake(s, 1, e) == -1)
 		return -1;
 	/* RFC 3207 §4.2: what was said in plaintext is forgotten. */
 	memset(&s->caps, 0, sizeof(s->caps));
@@ -136,7 +165,7 @@ session_start(struct relay_session *s, const char *domain, struct err *e)
 
 	if (a->tls == TLS_IMPLICIT) {
 		s->stage = STAGE_TLS;
-		if (conn_tls_start(&s->conn, a, 0, e) == -1)
+		if (tls_handshake(s, 0, e) == -1)
 			return -1;
 	}
 	if (smtp_greeting(s, e) == -1)
@@ -173,9 +202,10 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 {
 	struct relay_session *p;
 	const struct account *a = s->acct;
+	struct tls_params tp;
 	char ver[32];
 	struct err pe;
-	long long deadline = conn_now_ms() + timeout_ms;
+	long long deadline = deadline_now_ms() + timeout_ms;
 	int ok;
 
 	if (s->deadline_ms > 0 && s->deadline_ms < deadline)
@@ -195,7 +225,8 @@ probe_old_tls(struct relay_session *s, const char *host, int timeout_ms,
 		ok = smtp_greeting(p, &pe) == 0 &&
 		    smtp_ehlo(p, domain, 0, &pe) == 0 &&
 		    smtp_starttls(p, &pe) == 0;
-	ok = ok && conn_tls_probe(&p->conn, a, tls_sni(a, host), deadline,
+	fill_tls_params(a, &tp);
+	ok = ok && conn_tls_probe(&p->conn, &tp, tls_sni(a, host), deadline,
 	    ver, sizeof(ver)) == 0;
 	conn_close(&p->conn);
 	free(p);
@@ -271,7 +302,7 @@ relay_open(struct relay_session *s, const struct account *a, FILE *trace,
 	timeout_ms = (a->timeout > 0 ? a->timeout : 60) * 1000;
 	/* One budget for every host: a timeout per host and one more for
 	 * the session start of the host that answers. */
-	s->deadline_ms = conn_now_ms() + (long long)timeout_ms *
+	s->deadline_ms = deadline_now_ms() + (long long)timeout_ms *
 	    (a->nhosts + 1);
 	ehlo_domain(a, domain, sizeof(domain));
 	for (i = 0; i < a->nhosts; i++) {
@@ -320,30 +351,4 @@ relay_finish_auth(struct relay_session *s, struct err *e)
 		return -1;
 	}
 	return 0;
-}
-
-void
-relay_print_probe(const struct relay_session *s, FILE *out)
-{
-	const struct conn_tlsinfo *t = &s->conn.tlsinfo;
-	int i;
-
-	fprintf(out, "relay: %s\n", s->conn.peer);
-	fprintf(out, "capabilities:%s\n", s->caps.esmtp ? "" : " (HELO)");
-	for (i = 1; i < s->caps.nlines; i++)
-		fprintf(out, "  %s\n", s->caps.lines[i]);
-	if (!tls_active(s))
-		fprintf(out, "TLS: none\n");
-	else {
-		fprintf(out, "TLS: %s, %s%s\n", t->version, t->cipher,
-		    t->resumed ? " (resumed)" : "");
-		fprintf(out, "certificate subject: %s\n", t->subject);
-		fprintf(out, "certificate issuer: %s\n", t->issuer);
-		fprintf(out, "certificate SHA-256: %s\n", t->fingerprint);
-		fprintf(out, "SPKI pin (tls_pin): %s\n", t->spki_pin);
-		fprintf(out, "certificate expires in %ld days%s\n",
-		    t->days_left, t->days_left < 14 ? " (renew soon!)" : "");
-	}
-	fprintf(out, "AUTH: %s%s\n", s->auth_used, s->auth_pending ?
-	    " (sent; its reply is read with the first message)" : "");
 }

@@ -26,6 +26,10 @@
  * With the built-in OAuth2 client (oauth.h), auth = auto is XOAUTH2 (or
  * OAUTHBEARER when that is all the relay offers), and a token the relay
  * refuses is refreshed once and AUTH retried in the session.
+ *
+ * Nothing here talks to the user (only the -v trace): the session keeps
+ * the facts (capabilities, tlsinfo, the AUTH used or refused) and diag.c
+ * prints them.
  */
 #ifndef RELAYMAIL_RELAY_H
 #define RELAYMAIL_RELAY_H
@@ -76,6 +80,10 @@ struct relay_session {
 	unsigned		 transactions;
 	int			 auth_pending;	/* AUTH PLAIN buffered, its
 						 * reply read by relay_send */
+	struct relay_reply	 auth_refused;	/* code 0, or the reply of a
+						 * deferred AUTH the relay
+						 * refused while it took the
+						 * message (relay_send) */
 };
 
 /*
@@ -92,7 +100,10 @@ int	 relay_open(struct relay_session *, const struct account *,
  * caller. last: write QUIT with the end of data and close afterwards.
  * Returns 0 when every recipient (or, with partial, at least one) got the
  * message; -1 otherwise with err set. After a -1 the session may still be
- * open (RSET was sent) or closed (s->open == 0).
+ * open (RSET was sent) or closed (s->open == 0). When a deferred AUTH
+ * was refused but the relay still took the message, the outcome follows
+ * the relay's replies, s->auth_refused holds the AUTH reply and the
+ * session is closed: the caller warns that the credentials are wrong.
  */
 int	 relay_send(struct relay_session *, const struct envelope *,
 	    struct msg *, struct relay_rcpt *rcpt, int partial, int last,
@@ -109,9 +120,5 @@ int	 relay_finish_auth(struct relay_session *, struct err *);
 
 /* QUIT (if open) and close. */
 void	 relay_close(struct relay_session *);
-
-/* For --probe: print capabilities, TLS version and cipher, certificate
- * subject, issuer, fingerprint, days to expiry, AUTH mechanism chosen. */
-void	 relay_print_probe(const struct relay_session *, FILE *);
 
 #endif

@@ -58,7 +58,7 @@ choose_account(struct send_ctx *s, const char *sender, struct err *e)
 	if (c->relay_url != NULL) {
 		if (c->account != NULL)
 			base = conf_account(&s->conf, c->account);
-		if (conf_account_from_url(&s->url_acct, c->relay_url,
+		if (account_from_url(&s->url_acct, c->relay_url,
 		    base != NULL ? base : (s->conf.path != NULL ?
 		    &s->conf.defaults : NULL), e) == -1)
 			return -1;
@@ -309,6 +309,7 @@ deliver_account(struct send_ctx *s, struct account *a,
 		return -1;
 	}
 	rc = relay_send(rs, &s->env, &s->msg, rcpt, partial, !drain, e);
+	diag_auth_warn(rs);
 	note_attempt(s, rs, rcpt, rc, e);
 	if (rc == 0 && partial &&
 	    queue_rest(s, a, rcpt, qid, sizeof(qid), e) == -1) {

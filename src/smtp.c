@@ -62,7 +62,7 @@ read_deadline(const struct relay_session *s)
 {
 	long long deadline;
 
-	deadline = conn_now_ms() + s->conn.timeout_ms;
+	deadline = deadline_now_ms() + s->conn.timeout_ms;
 	/* While opening, the failover deadline also bounds each reply so
 	 * that timeouts do not add up across hosts. */
 	if (!s->open && s->deadline_ms > 0 && s->deadline_ms < deadline)

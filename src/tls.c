@@ -111,8 +111,8 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
 
 	if (ms == GNUTLS_INDEFINITE_TIMEOUT || ms > (unsigned)l->timeout_ms)
 		ms = (unsigned)l->timeout_ms;
-	until = conn_now_ms() + ms;
-	return conn_wait(l->fd, POLLIN, until);
+	until = deadline_now_ms() + ms;
+	return deadline_wait(l->fd, POLLIN, until);
 }
 
 static ssize_t
@@ -209,7 +209,7 @@ tls_cert_hook(gnutls_session_t s, unsigned htype, unsigned when,
 }
 
 static int
-tls_creds(struct conn *c, const struct account *a, struct err *e)
+tls_creds(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	gnutls_certificate_credentials_t cred;
 	struct tls_link *l = gnutls_session_get_ptr(c->tls);
@@ -220,15 +220,15 @@ tls_creds(struct conn *c, const struct account *a, struct err *e)
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		return err_set(e, EX_OSERR, "out of memory for TLS");
 	c->tls_cred = cred;
-	if (a->tls_ca_file != NULL) {
+	if (tp->ca_file != NULL) {
 		rc = gnutls_certificate_set_x509_trust_file(cred,
-		    a->tls_ca_file, GNUTLS_X509_FMT_PEM);
+		    tp->ca_file, GNUTLS_X509_FMT_PEM);
 		if (rc <= 0)
 			return err_set(e, EX_CONFIG, "tls_ca_file %s: %s",
-			    a->tls_ca_file, rc < 0 ? gnutls_strerror(rc) :
+			    tp->ca_file, rc < 0 ? gnutls_strerror(rc) :
 			    "no certificates in it");
-	} else if (a->tls_verify) {
-		if (trust_system(&l->trust, cred, tls_cache_dir(a, dir,
+	} else if (tp->verify) {
+		if (trust_system(&l->trust, cred, tls_cache_dir(tp, dir,
 		    sizeof(dir)) == 0 ? dir : NULL, e) == -1)
 			return -1;
 		l->lazy = 1;
@@ -238,14 +238,14 @@ tls_creds(struct conn *c, const struct account *a, struct err *e)
 	}
 	if (gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, cred) < 0)
 		return err_set(e, EX_SOFTWARE, "cannot set TLS credentials");
-	if (a->tls_cert_file == NULL)
+	if (tp->cert_file == NULL)
 		return 0;
-	key = a->tls_key_file != NULL ? a->tls_key_file : a->tls_cert_file;
-	rc = gnutls_certificate_set_x509_key_file(cred, a->tls_cert_file,
+	key = tp->key_file != NULL ? tp->key_file : tp->cert_file;
+	rc = gnutls_certificate_set_x509_key_file(cred, tp->cert_file,
 	    key, GNUTLS_X509_FMT_PEM);
 	if (rc < 0)
 		return err_set(e, EX_CONFIG, "tls_cert_file %s / tls_key_file "
-		    "%s: %s", a->tls_cert_file, key, gnutls_strerror(rc));
+		    "%s: %s", tp->cert_file, key, gnutls_strerror(rc));
 	return 0;
 }
 
@@ -259,19 +259,19 @@ tls_is_ip(const char *name)
 }
 
 static int
-tls_priority(gnutls_session_t s, const struct account *a, struct err *e)
+tls_priority(gnutls_session_t s, const struct tls_params *tp, struct err *e)
 {
 	char prio[BOUNDS_CONF_LINE + 64];
 	const char *errpos = NULL;
 	int n, rc;
 
-	if (a->tls_priority != NULL)
-		n = snprintf(prio, sizeof(prio), "%s%s%s", a->tls_priority,
-		    TLS_NEVER, a->tls_min_version == 13 ? ":-VERS-TLS1.2" :
+	if (tp->priority != NULL)
+		n = snprintf(prio, sizeof(prio), "%s%s%s", tp->priority,
+		    TLS_NEVER, tp->min_version == 13 ? ":-VERS-TLS1.2" :
 		    "");
 	else
 		n = snprintf(prio, sizeof(prio), "%s",
-		    a->tls_min_version == 13 ? TLS_PRIO_13 : TLS_PRIO_12);
+		    tp->min_version == 13 ? TLS_PRIO_13 : TLS_PRIO_12);
 	if (n < 0 || (size_t)n >= sizeof(prio))
 		return err_set(e, EX_CONFIG, "tls_priority too long");
 	if ((rc = gnutls_priority_set_direct(s, prio, &errpos)) < 0)
@@ -282,12 +282,12 @@ tls_priority(gnutls_session_t s, const struct account *a, struct err *e)
 
 /* Offer the session cached for this account, host, port and name. */
 static void
-tls_offer_session(struct tls_link *l, const struct account *a,
+tls_offer_session(struct tls_link *l, const struct tls_params *tp,
     const char *host, const char *name)
 {
 	gnutls_datum_t d;
 
-	tls_cache_init(&l->cache, a, host, a->port, name);
+	tls_cache_init(&l->cache, tp, host, tp->port, name);
 	if (tls_cache_load(&l->cache, &d) == -1)
 		return;
 	if (gnutls_session_set_data(l->s, d.data, d.size) == 0)
@@ -299,7 +299,7 @@ tls_offer_session(struct tls_link *l, const struct account *a,
 
 /* Create the session: priority, credentials, SNI, verification. */
 static int
-tls_session(struct conn *c, const struct account *a, struct err *e)
+tls_session(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	gnutls_session_t s;
 	struct tls_link *l;
@@ -308,7 +308,7 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return err_set(e, EX_OSERR, "out of memory for TLS");
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL | (a->tls_priority == NULL ?
+	    GNUTLS_NO_SIGNAL | (tp->priority == NULL ?
 	    GNUTLS_KEY_SHARE_TOP : 0)) < 0) {
 		free(l);
 		return err_set(e, EX_OSERR, "cannot set up TLS");
@@ -318,15 +318,15 @@ tls_session(struct conn *c, const struct account *a, struct err *e)
 	l->s = s;
 	gnutls_session_set_ptr(s, l);
 	c->tls = s;
-	if (tls_priority(s, a, e) == -1)
+	if (tls_priority(s, tp, e) == -1)
 		return -1;
-	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	name = tp->server_name != NULL ? tp->server_name : c->host;
 	if (!tls_is_ip(name) && gnutls_server_name_set(s, GNUTLS_NAME_DNS,
 	    name, strlen(name)) < 0)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
-	if (a->tls_verify)
+	if (tp->verify)
 		tls_verify_purpose(s, name, l->vdata);
-	tls_offer_session(l, a, c->host, name);
+	tls_offer_session(l, tp, c->host, name);
 	gnutls_transport_set_ptr(s, l);
 	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_transport_set_pull_function(s, tls_pull);
@@ -352,14 +352,14 @@ tls_plaintext(const struct tls_link *l)
 
 /* Map a failed handshake to an exit code and a message with the fix. */
 static int
-tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
+tls_failed(struct conn *c, const struct tls_params *tp, int starttls, int rc,
     struct err *e)
 {
 	const struct tls_link *l = gnutls_session_get_ptr(c->tls);
 	int alert;
 
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-		return tls_verify_failed(c, a, e);
+		return tls_verify_failed(c, tp, e);
 	/* What a relay with only an older TLS answers (or does): an alert
 	 * or a close right after our ClientHello. */
 	alert = rc == GNUTLS_E_FATAL_ALERT_RECEIVED ?
@@ -372,13 +372,13 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 	    rc == GNUTLS_E_PULL_ERROR) && l->nfirst == 0);
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		if (alert == GNUTLS_A_PROTOCOL_VERSION)
-			return tls_too_old(c, a, e);
+			return tls_too_old(c, tp, e);
 		/* a server without TLS 1.3 often answers a 1.3-only hello
 		 * with handshake_failure instead of protocol_version */
 		return err_set(e, EX_UNAVAILABLE, "TLS handshake with %s "
 		    "failed: the relay sent the alert \"%s\"%s", c->peer,
 		    gnutls_alert_get_name((gnutls_alert_description_t)alert),
-		    a->tls_min_version == 13 ? " (it may not offer TLS 1.3, "
+		    tp->min_version == 13 ? " (it may not offer TLS 1.3, "
 		    "which tls_min_version = 1.3 requires)" : "");
 	}
 	if (tls_plaintext(l)) {
@@ -392,7 +392,7 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 	}
 	if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET && l->nfirst > 0 &&
 	    l->first[0] == 0x16)
-		return tls_too_old(c, a, e);	/* a ServerHello below 1.2 */
+		return tls_too_old(c, tp, e);	/* a ServerHello below 1.2 */
 	if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR ||
 	    rc == GNUTLS_E_PUSH_ERROR)
 		return err_set(e, EX_TEMPFAIL, "connection to %s lost during "
@@ -410,7 +410,7 @@ tls_failed(struct conn *c, const struct account *a, int starttls, int rc,
 static int
 tls_handshake(struct conn *c, struct err *e)
 {
-	long long deadline = conn_now_ms() + c->timeout_ms;
+	long long deadline = deadline_now_ms() + c->timeout_ms;
 	char secs[32];
 	int rc, w;
 
@@ -420,10 +420,10 @@ tls_handshake(struct conn *c, struct err *e)
 		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED &&
 		    gnutls_error_is_fatal(rc))
 			return rc;
-		w = conn_wait(c->fd, gnutls_record_get_direction(c->tls) ?
+		w = deadline_wait(c->fd, gnutls_record_get_direction(c->tls) ?
 		    POLLOUT : POLLIN, deadline);
 		if (w == 0) {
-			conn_secs(secs, sizeof(secs), c->timeout_ms);
+			deadline_secs(secs, sizeof(secs), c->timeout_ms);
 			err_set(e, EX_TEMPFAIL, "TLS handshake with %s timed "
 			    "out after %s", c->peer, secs);
 			return 1;
@@ -473,7 +473,7 @@ tls_refused_session(struct conn *c, int retry)
  * retries with a full handshake, whose verification decides.
  */
 static int
-tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
+tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	struct tls_link *l = gnutls_session_get_ptr(c->tls);
 	const gnutls_datum_t *certs;
@@ -487,9 +487,9 @@ tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
 		tls_cache_drop(&l->cache);
 		return 0;
 	}
-	if (!a->tls_verify)
+	if (!tp->verify)
 		return 0;
-	name = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	name = tp->server_name != NULL ? tp->server_name : c->host;
 	if (l->lazy && (certs = gnutls_certificate_get_peers(c->tls,
 	    &n)) != NULL)
 		trust_add_for(&l->trust, certs, n);
@@ -507,7 +507,7 @@ tls_resumed_check(struct conn *c, const struct account *a, struct err *e)
 }
 
 int
-conn_tls_start(struct conn *c, const struct account *a, int starttls,
+conn_tls_start(struct conn *c, const struct tls_params *tp, int starttls,
     struct err *e)
 {
 	int rc;
@@ -522,22 +522,22 @@ conn_tls_start(struct conn *c, const struct account *a, int starttls,
 		return err_set(e, EX_SOFTWARE, "unsent data before the TLS "
 		    "handshake");
 	memset(&c->tlsinfo, 0, sizeof(c->tlsinfo));
-	if (tls_session(c, a, e) == -1 || tls_creds(c, a, e) == -1)
+	if (tls_session(c, tp, e) == -1 || tls_creds(c, tp, e) == -1)
 		goto fail;
 	if ((rc = tls_handshake(c, e)) != 0) {
 		if (rc < 0)
-			tls_failed(c, a, starttls, rc, e);
+			tls_failed(c, tp, starttls, rc, e);
 		tls_refused_session(c, rc < 0);
 		goto fail;
 	}
-	if (tls_resumed_check(c, a, e) == -1) {
+	if (tls_resumed_check(c, tp, e) == -1) {
 		tls_refused_session(c, 1);
 		goto fail;
 	}
-	if (tls_verify_after(c, a, e) == -1)
+	if (tls_verify_after(c, tp, e) == -1)
 		goto fail;
 	((struct tls_link *)gnutls_session_get_ptr(c->tls))->done = 1;
-	tls_verify_trace(c, a);
+	tls_verify_trace(c, tp);
 	return 0;
 fail:
 	tls_end(c, 0);

@@ -61,9 +61,9 @@ cache_may_create(const char *dir)
 /* queue_dir/tls with the queue directory's own mode (0700, or 2770 for
  * the system queue, whose setgid bit gives new files its group). */
 int
-tls_cache_dir(const struct account *a, char *out, size_t len)
+tls_cache_dir(const struct tls_params *tp, char *out, size_t len)
 {
-	const char *queue_dir = a->queue_dir;
+	const char *queue_dir = tp->state_dir;
 	struct stat st;
 	struct err e;
 	int n;
@@ -86,7 +86,7 @@ tls_cache_dir(const struct account *a, char *out, size_t len)
 }
 
 void
-tls_cache_init(struct tls_cache *tc, const struct account *a,
+tls_cache_init(struct tls_cache *tc, const struct tls_params *tp,
     const char *host, int port, const char *name)
 {
 	unsigned char h[32];
@@ -95,13 +95,13 @@ tls_cache_init(struct tls_cache *tc, const struct account *a,
 	int n;
 
 	memset(tc, 0, sizeof(*tc));
-	if (!a->tls_session_cache)
+	if (!tp->session_cache)
 		return;
-	n = snprintf(tc->id, sizeof(tc->id), "%s %s %d %s", a->name, host,
+	n = snprintf(tc->id, sizeof(tc->id), "%s %s %d %s", tp->cache_key, host,
 	    port, name);
 	if (n < 0 || (size_t)n >= sizeof(tc->id) ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, tc->id, (size_t)n, h) < 0 ||
-	    tls_cache_dir(a, dir, sizeof(dir)) == -1)
+	    tls_cache_dir(tp, dir, sizeof(dir)) == -1)
 		return;
 	n = snprintf(tc->path, sizeof(tc->path), "%s/", dir);
 	if (n < 0 || (size_t)n + 2 * sizeof(h) >= sizeof(tc->path)) {

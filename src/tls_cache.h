@@ -27,20 +27,22 @@
 #include <gnutls/gnutls.h>
 
 #include "bounds.h"
-#include "conf.h"
+#include "conn.h"	/* struct tls_params */
 
 struct tls_cache {
 	char	 path[BOUNDS_PATH];	/* "" when there is no cache */
 	char	 id[BOUNDS_NAME + 2 * BOUNDS_DOMAIN + 16];
 };
 
-/* queue_dir/tls, created when missing (with the queue directory when
- * that is missing too, unless a top-level directory would be created):
- * 0, or -1 when there is no usable directory. */
-int	 tls_cache_dir(const struct account *a, char *out, size_t len);
-/* Fill tc for account a connecting to host:port, verifying name. With
- * tls_session_cache = no or without a usable directory, tc->path is "". */
-void	 tls_cache_init(struct tls_cache *tc, const struct account *a,
+/* tp->state_dir/tls (the queue directory's tls/), created when missing
+ * (with the queue directory when that is missing too, unless a
+ * top-level directory would be created): 0, or -1 when there is no
+ * usable directory. */
+int	 tls_cache_dir(const struct tls_params *tp, char *out, size_t len);
+/* Fill tc for the account tp->cache_key connecting to host:port,
+ * verifying name. Without tp->session_cache (tls_session_cache = no) or
+ * a usable directory, tc->path is "". */
+void	 tls_cache_init(struct tls_cache *tc, const struct tls_params *tp,
 	    const char *host, int port, const char *name);
 /* 0 with the cached session in *data; -1 when there is none usable. */
 int	 tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data);

@@ -14,7 +14,7 @@
 
 /* tls_verify.c: the error for a relay that offers only a TLS version below
  * tls_min_version (RFC 8996). Returns -1. */
-int	 tls_too_old(const struct conn *, const struct account *,
+int	 tls_too_old(const struct conn *, const struct tls_params *,
 	    struct err *);
 
 /* tls_verify.c: have the handshake verify the chain, the host name and
@@ -25,13 +25,13 @@ void	 tls_verify_purpose(gnutls_session_t, const char *name,
 /* tls_verify.c: the error for a certificate GnuTLS refused, with its
  * reasons, what the certificate says and the key that fixes it.
  * Returns -1. */
-int	 tls_verify_failed(struct conn *, const struct account *,
+int	 tls_verify_failed(struct conn *, const struct tls_params *,
 	    struct err *);
 /* tls_verify.c: after the handshake: the version floor, c->tlsinfo
  * filled from the leaf certificate, tls_pin checked. */
-int	 tls_verify_after(struct conn *, const struct account *,
+int	 tls_verify_after(struct conn *, const struct tls_params *,
 	    struct err *);
 /* tls_verify.c: version, cipher and certificate data on the -v trace. */
-void	 tls_verify_trace(const struct conn *, const struct account *);
+void	 tls_verify_trace(const struct conn *, const struct tls_params *);
 
 #endif

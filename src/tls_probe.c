@@ -70,22 +70,23 @@ probe_session(gnutls_session_t *sp, gnutls_certificate_credentials_t *cp,
 }
 
 int
-conn_tls_probe(struct conn *c, const struct account *a, const char *sni,
+conn_tls_probe(struct conn *c, const struct tls_params *tp, const char *sni,
     long long deadline_ms, char *out, size_t cap)
 {
 	gnutls_session_t s = NULL;
 	gnutls_certificate_credentials_t cred = NULL;
 	int ver = -1, rc = -1;
 
-	if (probe_session(&s, &cred, c->fd, sni, a->tls_min_version == 13,
+	if (probe_session(&s, &cred, c->fd, sni, tp->min_version == 13,
 	    &ver) == 0) {
 		for (;;) {
 			rc = gnutls_handshake(s);
 			if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED &&
 			    (rc == 0 || gnutls_error_is_fatal(rc)))
 				break;
-			if (conn_wait(c->fd, gnutls_record_get_direction(s) ?
-			    POLLOUT : POLLIN, deadline_ms) != 1)
+			if (deadline_wait(c->fd,
+			    gnutls_record_get_direction(s) ? POLLOUT : POLLIN,
+			    deadline_ms) != 1)
 				break;
 		}
 	}
@@ -94,7 +95,7 @@ conn_tls_probe(struct conn *c, const struct account *a, const char *sni,
 	if (cred != NULL)
 		gnutls_certificate_free_credentials(cred);
 	/* Only a version below our minimum explains the failure. */
-	if (ver < 0 || ver > (a->tls_min_version == 13 ? 3 : 2))
+	if (ver < 0 || ver > (tp->min_version == 13 ? 3 : 2))
 		return -1;
 	if (ver == 0)
 		snprintf(out, cap, "SSL 3.0");

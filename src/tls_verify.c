@@ -34,10 +34,10 @@
 #include "tls_int.h"
 
 int
-tls_too_old(const struct conn *c, const struct account *a, struct err *e)
+tls_too_old(const struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	return err_set(e, EX_UNAVAILABLE, "relay offers only TLS < 1.%d (%s)",
-	    a->tls_min_version == 13 ? 3 : 2, c->peer);
+	    tp->min_version == 13 ? 3 : 2, c->peer);
 }
 
 void
@@ -118,7 +118,7 @@ static void tls_dn(char *, size_t, gnutls_datum_t *, int);
  * key fixes it, appended to buf. */
 static void
 cert_advice(gnutls_x509_crt_t crt, unsigned status, const char *expected,
-    const struct account *a, char *buf, size_t cap, size_t *n)
+    const struct tls_params *tp, char *buf, size_t cap, size_t *n)
 {
 	char names[160], issuer[160], when[40], pin[64];
 	gnutls_datum_t d;
@@ -140,8 +140,8 @@ cert_advice(gnutls_x509_crt_t crt, unsigned status, const char *expected,
 		cat(buf, cap, n, "; that issuer is not in %s%s: set "
 		    "tls_ca_file to a PEM file with its CA, or trust this key "
 		    "alone with tls_pin = %s and tls_verify = no",
-		    a->tls_ca_file != NULL ? "tls_ca_file " : "the system "
-		    "trust store", a->tls_ca_file != NULL ? a->tls_ca_file :
+		    tp->ca_file != NULL ? "tls_ca_file " : "the system "
+		    "trust store", tp->ca_file != NULL ? tp->ca_file :
 		    "", pin);
 	}
 	if (status & GNUTLS_CERT_EXPIRED)
@@ -165,7 +165,7 @@ cert_advice(gnutls_x509_crt_t crt, unsigned status, const char *expected,
  * and the certificate's names, the issuer, the dates).
  */
 int
-tls_verify_failed(struct conn *c, const struct account *a, struct err *e)
+tls_verify_failed(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
@@ -176,7 +176,7 @@ tls_verify_failed(struct conn *c, const struct account *a, struct err *e)
 	size_t n = 0;
 
 	status = gnutls_session_get_verify_cert_status(c->tls);
-	expected = a->tls_server_name != NULL ? a->tls_server_name : c->host;
+	expected = tp->server_name != NULL ? tp->server_name : c->host;
 	if (gnutls_certificate_verification_status_print(status,
 	    GNUTLS_CRT_X509, &out, 0) >= 0) {
 		cat(buf, sizeof(buf), &n, "%s", (const char *)out.data);
@@ -189,7 +189,7 @@ tls_verify_failed(struct conn *c, const struct account *a, struct err *e)
 	if (certs != NULL && ncert > 0 && gnutls_x509_crt_init(&crt) >= 0) {
 		if (gnutls_x509_crt_import(crt, &certs[0],
 		    GNUTLS_X509_FMT_DER) >= 0)
-			cert_advice(crt, status, expected, a, buf,
+			cert_advice(crt, status, expected, tp, buf,
 			    sizeof(buf), &n);
 		gnutls_x509_crt_deinit(crt);
 	}
@@ -315,7 +315,7 @@ tls_check_pins(const struct conn *c, const char *pins, struct err *e)
 
 /* After the handshake: version floor, certificate data, pins. */
 int
-tls_verify_after(struct conn *c, const struct account *a, struct err *e)
+tls_verify_after(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
@@ -323,8 +323,8 @@ tls_verify_after(struct conn *c, const struct account *a, struct err *e)
 	int ver, rc;
 
 	ver = (int)gnutls_protocol_get_version(c->tls);
-	if (ver < (a->tls_min_version == 13 ? GNUTLS_TLS1_3 : GNUTLS_TLS1_2))
-		return tls_too_old(c, a, e);
+	if (ver < (tp->min_version == 13 ? GNUTLS_TLS1_3 : GNUTLS_TLS1_2))
+		return tls_too_old(c, tp, e);
 	certs = gnutls_certificate_get_peers(c->tls, &n);
 	if (certs == NULL || n == 0)
 		return err_set(e, EX_UNAVAILABLE, "relay %s sent no "
@@ -342,13 +342,13 @@ tls_verify_after(struct conn *c, const struct account *a, struct err *e)
 	    sizeof(c->tlsinfo.spki_pin)) == -1)
 		c->tlsinfo.spki_pin[0] = '\0';
 	gnutls_x509_crt_deinit(crt);
-	if (a->tls_pin != NULL)
-		return tls_check_pins(c, a->tls_pin, e);
+	if (tp->pin != NULL)
+		return tls_check_pins(c, tp->pin, e);
 	return 0;
 }
 
 void
-tls_verify_trace(const struct conn *c, const struct account *a)
+tls_verify_trace(const struct conn *c, const struct tls_params *tp)
 {
 	const struct conn_tlsinfo *ti = &c->tlsinfo;
 
@@ -360,9 +360,9 @@ tls_verify_trace(const struct conn *c, const struct account *a)
 	    "days\n", ti->subject, ti->issuer, ti->days_left);
 	fprintf(c->trace, "=== SHA-256 %s, pin %s\n", ti->fingerprint,
 	    ti->spki_pin);
-	if (!a->tls_verify)
+	if (!tp->verify)
 		fprintf(c->trace, "=== tls_verify = no: the certificate "
 		    "chain and host name were NOT verified%s\n",
-		    a->tls_pin != NULL ? " (pin checked)" : "");
+		    tp->pin != NULL ? " (pin checked)" : "");
 	fflush(c->trace);
 }

@@ -76,6 +76,7 @@ relay_send(struct relay_session *s, const struct envelope *env,
 		    "session");
 	if (env->nrcpt == 0)
 		return err_set(e, EX_USAGE, "no recipients");
+	memset(&s->auth_refused, 0, sizeof(s->auth_refused));
 	for (i = 0; i < env->nrcpt; i++) {
 		rcpt[i].state = RCPT_PENDING;
 		memset(&rcpt[i].reply, 0, sizeof(rcpt[i].reply));

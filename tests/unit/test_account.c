@@ -177,7 +177,7 @@ START_TEST(test_url)
 	int		 rc;
 
 	err_clear(&e);
-	rc = conf_account_from_url(&a, t->url, NULL, &e);
+	rc = account_from_url(&a, t->url, NULL, &e);
 	if (t->code != 0) {
 		ck_assert_int_eq(rc, -1);
 		ck_assert_int_eq(e.code, t->code);
@@ -210,7 +210,7 @@ START_TEST(test_url_base)
 	load(&c, "[w]\nhost = a, b\ntls = starttls\nport = 2587\nuser = base\n"
 	    "password = pw\ntimeout = 7\nfrom = me@x.example\nfallback = v\n"
 	    "[v]\nhost = v\n");
-	ck_assert_int_eq(conf_account_from_url(&a, "smtps://[::1]",
+	ck_assert_int_eq(account_from_url(&a, "smtps://[::1]",
 	    &c.accounts[0], &e), 0);
 	ck_assert_int_eq(a.nhosts, 1);
 	ck_assert_str_eq(a.hosts[0], "::1");
@@ -225,7 +225,7 @@ START_TEST(test_url_base)
 	conf_account_free(&a);
 	ck_assert_int_eq(c.accounts[0].nhosts, 2);
 	ck_assert_str_eq(c.accounts[0].fallback, "v");
-	ck_assert_int_eq(conf_account_from_url(&a, "smtp://u2@h:26",
+	ck_assert_int_eq(account_from_url(&a, "smtp://u2@h:26",
 	    &c.accounts[0], &e), 0);
 	ck_assert_str_eq(a.user, "u2");
 	ck_assert_int_eq(a.port, 26);

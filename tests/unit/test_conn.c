@@ -156,7 +156,7 @@ START_TEST(test_readline)
 	int i, rc;
 
 	pid = script_peer(&c, t->chunks, t->pause_ms, 3000);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	if (t->deadline_ms > 0)
 		deadline = start + t->deadline_ms;
 	for (i = 0; t->lines[i] != NULL; i++) {
@@ -174,7 +174,8 @@ START_TEST(test_readline)
 	    e.msg);
 	if (t->deadline_ms > 0 && t->code == EX_TEMPFAIL &&
 	    strstr(t->msg, "timed out") != NULL)
-		ck_assert_int_lt(conn_now_ms() - start, t->deadline_ms + 400);
+		ck_assert_int_lt(deadline_now_ms() - start,
+		    t->deadline_ms + 400);
 	conn_close(&c);
 	conn_close(&c);		/* safe twice */
 	reap(pid);
@@ -380,7 +381,7 @@ START_TEST(test_open)
 	}
 	err_clear(&e);
 	rc = conn_open(&c, t->host, port, 2000, t->expired ?
-	    conn_now_ms() - 1 : 0, NULL, &e);
+	    deadline_now_ms() - 1 : 0, NULL, &e);
 	snprintf(portstr, sizeof(portstr), ":%d", port);
 	if (t->code == 0) {
 		ck_assert_msg(rc == 0, "%s: %s", t->host, e.msg);
@@ -433,14 +434,14 @@ START_TEST(test_open_hang)
 	fill = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(fill, (struct sockaddr *)&sin, sizeof(sin)),
 	    0);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, t->timeout_ms,
 	    t->deadline_ms ? start + t->deadline_ms : 0, NULL, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_msg(strstr(e.msg, t->msg) != NULL, "%s", e.msg);
-	ck_assert_int_ge(conn_now_ms() - start, (t->deadline_ms ?
+	ck_assert_int_ge(deadline_now_ms() - start, (t->deadline_ms ?
 	    t->deadline_ms : t->timeout_ms) - 10);
-	ck_assert_int_lt(conn_now_ms() - start, (t->deadline_ms ?
+	ck_assert_int_lt(deadline_now_ms() - start, (t->deadline_ms ?
 	    t->deadline_ms : t->timeout_ms) + 500);
 	close(fill);
 	close(lfd);
@@ -452,7 +453,7 @@ END_TEST
 START_TEST(test_starttls_pending)
 {
 	const char *chunks[] = { "220 go ahead\r\n250 injected\r\n", NULL };
-	struct account a;
+	struct tls_params a;
 	struct conn c;
 	struct err e;
 	char line[BOUNDS_REPLY_LINE];
@@ -460,8 +461,8 @@ START_TEST(test_starttls_pending)
 	pid_t pid;
 
 	memset(&a, 0, sizeof(a));
-	a.tls_verify = 1;
-	a.tls_min_version = 12;
+	a.verify = 1;
+	a.min_version = 12;
 	pid = script_peer(&c, chunks, 0, 2000);
 	ck_assert_int_eq(conn_readline(&c, line, sizeof(line), &len, 0, &e),
 	    0);
@@ -839,7 +840,7 @@ starttls(struct conn *c)
 START_TEST(test_tls)
 {
 	const struct tls_case *t = &tls_cases[_i];
-	struct account a;
+	struct tls_params a;
 	struct conn c;
 	struct err e;
 	char ca[128], pin[512], *tr = NULL, want[64];
@@ -851,17 +852,17 @@ START_TEST(test_tls)
 
 	memset(&a, 0, sizeof(a));
 	tpath(ca, sizeof(ca), "ca.pem");
-	a.tls_ca_file = t->ca ? ca : NULL;
-	a.tls_verify = t->verify;
-	a.tls_min_version = t->min;
-	a.tls_server_name = (char *)t->server_name;
-	a.tls_priority = (char *)t->priority;
+	a.ca_file = t->ca ? ca : NULL;
+	a.verify = t->verify;
+	a.min_version = t->min;
+	a.server_name = (char *)t->server_name;
+	a.priority = (char *)t->priority;
 	if (t->pin != NULL) {
 		ok = strstr(t->pin, "OK");
 		snprintf(pin, sizeof(pin), "%.*s%s", ok != NULL ?
 		    (int)(ok - t->pin) : (int)strlen(t->pin), t->pin,
 		    ok != NULL ? pin_ok : "");
-		a.tls_pin = pin;
+		a.pin = pin;
 	}
 	lfd = listener(strchr(t->host, ':') ? AF_INET6 : AF_INET,
 	    strchr(t->host, ':') ? "::1" : "127.0.0.1", &port);
@@ -878,7 +879,7 @@ START_TEST(test_tls)
 	ck_assert_int_eq(conn_open(&c, t->code == -1 ? "127.0.0.1" : t->host,
 	    port, 5000, 0, trace, &e), 0);
 	if (t->code == -1)
-		a.tls_server_name = (char *)t->host;
+		a.server_name = (char *)t->host;
 	if (t->starttls)
 		starttls(&c);
 	err_clear(&e);
@@ -914,7 +915,7 @@ START_TEST(test_tls_client_cert)
 	    "server.pem", "localhost", NULL, 1, 1, NULL, 12, NULL, 0, "TLS1.3",
 	    0 };
 	char ca[128], crt[128], key[128];
-	struct account a;
+	struct tls_params a;
 	struct conn c;
 	struct err e;
 	int lfd, port;
@@ -924,11 +925,11 @@ START_TEST(test_tls_client_cert)
 	tpath(ca, sizeof(ca), "ca.pem");
 	tpath(crt, sizeof(crt), "server.pem");
 	tpath(key, sizeof(key), "key.pem");
-	a.tls_ca_file = ca;
-	a.tls_verify = 1;
-	a.tls_min_version = 12;
-	a.tls_cert_file = crt;
-	a.tls_key_file = key;
+	a.ca_file = ca;
+	a.verify = 1;
+	a.min_version = 12;
+	a.cert_file = crt;
+	a.key_file = key;
 	lfd = listener(AF_INET, "127.0.0.1", &port);
 	if ((pid = fork()) == 0)
 		tls_serve(lfd, t.prio, t.cert, SERVE_CLIENT);
@@ -947,26 +948,26 @@ END_TEST
  * configuration error. */
 START_TEST(test_tls_stall)
 {
-	struct account a;
+	struct tls_params a;
 	struct conn c;
 	struct err e;
 	long long start;
 	int lfd, port;
 
 	memset(&a, 0, sizeof(a));
-	a.tls_verify = 0;
-	a.tls_min_version = 12;
+	a.verify = 0;
+	a.min_version = 12;
 	lfd = listener(AF_INET, "127.0.0.1", &port);
 	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, 300, 0, NULL, &e),
 	    0);
-	start = conn_now_ms();
+	start = deadline_now_ms();
 	ck_assert_int_eq(conn_tls_start(&c, &a, 0, &e), -1);
 	ck_assert_int_eq(e.code, EX_TEMPFAIL);
 	ck_assert_ptr_nonnull(strstr(e.msg, "timed out after 0.3 s"));
-	ck_assert_int_lt(conn_now_ms() - start, 800);
+	ck_assert_int_lt(deadline_now_ms() - start, 800);
 	conn_close(&c);
 
-	a.tls_cert_file = (char *)"/nonexistent/cert.pem";
+	a.cert_file = (char *)"/nonexistent/cert.pem";
 	ck_assert_int_eq(conn_open(&c, "127.0.0.1", port, 300, 0, NULL, &e),
 	    0);
 	ck_assert_int_eq(conn_tls_start(&c, &a, 0, &e), -1);

@@ -12,24 +12,23 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "conf.h"
 #include "tls_cache.h"
 
 static char dir[] = "/tmp/test_tls_cache.XXXXXX";
-static struct account ta;
+static struct tls_params ta;
+static char qdir[256];
 static unsigned char sess[] = "\x01\x02session bytes\x00\xff and more";
 static const gnutls_datum_t sdat = { sess, sizeof(sess) };
 
 static void
 setup(void)
 {
-	char q[256];
-
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	conf_account_init(&ta);
-	snprintf(ta.name, sizeof(ta.name), "work");
-	snprintf(q, sizeof(q), "%s/queue", dir);
-	ta.queue_dir = strdup(q);
+	memset(&ta, 0, sizeof(ta));
+	ta.cache_key = "work";
+	ta.session_cache = 1;
+	snprintf(qdir, sizeof(qdir), "%s/queue", dir);
+	ta.state_dir = qdir;
 }
 
 static int
@@ -44,8 +43,7 @@ rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
 static void
 teardown(void)
 {
-	free(ta.queue_dir);
-	ta.queue_dir = NULL;
+	ta.state_dir = NULL;
 	nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	snprintf(dir, sizeof(dir), "/tmp/test_tls_cache.XXXXXX");
 }
@@ -98,11 +96,11 @@ static const struct {
 START_TEST(test_only_same_key)
 {
 	struct tls_cache tc, o;
-	struct account a = ta;
+	struct tls_params a = ta;
 
 	tls_cache_init(&tc, &ta, "smtp.example.com", 465, "smtp.example.com");
 	tls_cache_store(&tc, &sdat, time(NULL) + 3600);
-	snprintf(a.name, sizeof(a.name), "%s", others[_i].name);
+	a.cache_key = others[_i].name;
 	tls_cache_init(&o, &a, others[_i].host, others[_i].port,
 	    others[_i].sni);
 	ck_assert_str_ne(o.path, tc.path);
@@ -161,20 +159,20 @@ END_TEST
 START_TEST(test_disabled_or_no_dir)
 {
 	struct tls_cache tc;
-	char *q = ta.queue_dir;
+	const char *q = ta.state_dir;
 
-	ta.tls_session_cache = 0;
+	ta.session_cache = 0;
 	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
 	ck_assert_str_eq(tc.path, "");
-	ta.tls_session_cache = 1;
+	ta.session_cache = 1;
 	/* no usable state directory: no cache, and nothing is created
 	 * at the top of the file system */
-	ta.queue_dir = (char *)"/nonexistent-relaymail-test/q";
+	ta.state_dir = "/nonexistent-relaymail-test/q";
 	tls_cache_init(&tc, &ta, "h.example", 465, "h.example");
 	ck_assert_str_eq(tc.path, "");
 	ck_assert_int_ne(access("/nonexistent-relaymail-test", F_OK), 0);
 	tls_cache_store(&tc, &sdat, time(NULL) + 3600);	/* no-op */
-	ta.queue_dir = q;
+	ta.state_dir = q;
 }
 END_TEST
 
