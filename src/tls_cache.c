@@ -254,7 +254,7 @@ tls_cache_store(const struct tls_cache *tc, const gnutls_datum_t *data,
 	    (size_t)hl >= sizeof(head))
 		return;
 	/* The system queue's directory is group-writable: so is the file,
-	 * for the group only (DESIGN §7). */
+	 * for the group only (relaymail(8)). */
 	*strrchr(tmp, '/') = '\0';
 	if (stat(tmp, &st) == 0 && (st.st_mode & S_IWGRP))
 		mode = 0660;

@@ -1,5 +1,5 @@
 /*
- * trust.h - the system trust store, loaded lazily (DESIGN §5, §7: TLS
+ * trust.h - the system trust store, loaded lazily (relaymail(8): TLS
  * fails closed). Private to tls.c.
  *
  * Parsing every CA of the system bundle for one send costs far more

@@ -100,7 +100,7 @@ write_index(const char *path, const char *buf, size_t len)
 		return;
 	*slash = '\0';
 	if (stat(tmp, &st) == 0 && (st.st_mode & S_IWGRP))
-		mode = 0660;	/* the system queue's group (DESIGN §7) */
+		mode = 0660;	/* the system queue's group (relaymail(8)) */
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	(void)unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
