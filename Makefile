@@ -184,6 +184,8 @@ install-links: install
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB	 = relaymail_$(VERSION)_$(DEB_ARCH).deb
 DEB_BUILD = build/deb
+# The package is a release build whatever this make was given
+# (SANITIZE=1 included): dpkg-buildpackage runs without our MAKEFLAGS.
 deb:
 	@v=$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version); \
 	    [ "$$v" = "$(VERSION)" ] || { echo "deb: contrib/debian/changelog" \
@@ -196,6 +198,7 @@ deb:
 	cp -R contrib/debian $(DEB_BUILD)/relaymail-$(VERSION)/debian
 	$(MAKE) -C $(DEB_BUILD)/relaymail-$(VERSION) clean >/dev/null
 	cd $(DEB_BUILD)/relaymail-$(VERSION) && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u OPT \
 	    dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
 	    { tail -30 ../build.log; exit 1; }
 	lintian --fail-on error,warning --info --display-info \

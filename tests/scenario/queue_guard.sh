@@ -67,9 +67,14 @@ expect_no_connect
 t_end
 
 # valgrind on the -bp of a file whose recipients were read before a bad
-# line: the recipients must be freed (definite leaks are errors).
+# line: the recipients must be freed (definite leaks are errors). The
+# ASan build of make check SANITIZE=1 cannot run under valgrind; there
+# LeakSanitizer, on in every run of that build, fails the exit instead.
 t_begin "-bp of a malformed file read past its recipients: no leak"
-if ! command -v valgrind >/dev/null; then
+if [ "${SANITIZE:-0}" = 1 ]; then
+	VG=()
+fi
+if [ "${SANITIZE:-0}" != 1 ] && ! command -v valgrind >/dev/null; then
 	t_skip "$CASE" "no valgrind"
 else
 	conf
