@@ -22,6 +22,7 @@
  * The transport does not write the -v transcript: smtp.c traces whole
  * lines; tls.c only notes the TLS parameters.
  */
+#include <stddef.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -35,11 +36,18 @@
 #include "tls.h"
 
 void
+conn_clear(struct conn *c)
+{
+	memset(c, 0, offsetof(struct conn, rbuf));
+	c->fd = -1;
+}
+
+void
 conn_attach(struct conn *c, int fd, int timeout_ms, FILE *trace)
 {
 	int fl;
 
-	memset(c, 0, sizeof(*c));
+	conn_clear(c);
 	c->fd = fd;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 60000;
 	c->trace = trace;

@@ -27,12 +27,17 @@
 struct conn_tlsinfo {
 	char	 version[32];		/* "TLS1.3" */
 	char	 cipher[128];
+	/* what the leaf says: filled for -v and tls_pin, or on demand by
+	 * conn_tls_certinfo() */
 	char	 subject[256];		/* peer certificate DN */
 	char	 issuer[256];
 	char	 fingerprint[100];	/* SHA-256 of the cert, hex with ':' */
 	char	 spki_pin[64];		/* "sha256/BASE64" of the SPKI */
 	long	 days_left;		/* to notAfter */
 	int	 resumed;
+	int	 bound;			/* resumed, and its verification
+					 * still holds: not repeated */
+	int	 have_cert;		/* subject .. days_left are set */
 	int	 old_version;		/* the handshake failed in a way a
 					 * relay with only an older TLS
 					 * explains: conn_tls_probe tells */
@@ -64,9 +69,7 @@ struct conn {
 	int		 fd;
 	void		*tls;			/* gnutls_session_t or NULL */
 	void		*tls_cred;		/* certificate credentials */
-	unsigned char	 rbuf[BOUNDS_RBUF];
 	size_t		 rpos, rlen;
-	unsigned char	 wbuf[BOUNDS_IO_BLOCK];
 	struct blockbuf	 out;			/* writes into wbuf: no copies */
 	int		 timeout_ms;		/* per operation */
 	FILE		*trace;			/* -v transcript, or NULL */
@@ -78,7 +81,14 @@ struct conn {
 	int		 live;			/* fd is ours to close */
 	int		 tls_retry;		/* a cached TLS session failed:
 						 * connect again, full handshake */
+	/* The buffers last: conn_clear() leaves their bytes alone. */
+	unsigned char	 rbuf[BOUNDS_RBUF];
+	unsigned char	 wbuf[BOUNDS_IO_BLOCK];
 };
+
+/* A closed, empty connection (fd -1): every field but the buffers'
+ * bytes, which are never read before they are written. */
+void	 conn_clear(struct conn *);
 
 /*
  * Resolve host and connect to its addresses with a deadline per attempt
@@ -124,6 +134,11 @@ int	 conn_tls_start(struct conn *, const struct tls_params *p,
  */
 int	 conn_tls_probe(struct conn *, const struct tls_params *p,
 	    const char *sni, long long deadline_ms, char *out, size_t cap);
+
+/* Fill c->tlsinfo's certificate fields (subject, issuer, fingerprint,
+ * pin, days left) from the relay's certificate, if not yet done (the
+ * handshake only does it for -v and tls_pin). 0, or -1. */
+int	 conn_tls_certinfo(struct conn *);
 
 int	 conn_write(struct conn *, const void *, size_t, struct err *);
 /* Sends what is buffered; nflush counts flushes that sent bytes. */

@@ -91,7 +91,7 @@ diag_print_plan(const struct account *a, const char *why,
 /* --probe: capabilities, TLS version and cipher, certificate subject,
  * issuer, fingerprint, pin, days to expiry, the AUTH mechanism used. */
 static void
-print_probe(const struct relay_session *s, FILE *out)
+print_probe(struct relay_session *s, FILE *out)
 {
 	const struct conn_tlsinfo *t = &s->conn.tlsinfo;
 	int i;
@@ -103,6 +103,7 @@ print_probe(const struct relay_session *s, FILE *out)
 	if (s->conn.tls == NULL)
 		fprintf(out, "TLS: none\n");
 	else {
+		(void)conn_tls_certinfo(&s->conn);
 		fprintf(out, "TLS: %s, %s%s\n", t->version, t->cipher,
 		    t->resumed ? " (resumed)" : "");
 		fprintf(out, "certificate subject: %s\n", t->subject);
@@ -122,7 +123,7 @@ diag_probe(struct account *a, const char *why, FILE *trace, FILE *out,
 {
 	struct relay_session rs;
 
-	memset(&rs, 0, sizeof(rs));
+	relay_clear(&rs);
 	fprintf(out, "account: %s (%s)\n", a->name, why);
 	if (relay_open(&rs, a, trace, e) == -1)
 		return -1;

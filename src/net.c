@@ -225,8 +225,7 @@ conn_open(struct conn *c, const char *host, int port, int timeout_ms,
 	long long end;
 	int na, fd, won = 0, one = 1;
 
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	conn_clear(c);
 	if (timeout_ms <= 0)
 		timeout_ms = 60000;
 	if (port <= 0 || port > 65535)

@@ -17,6 +17,7 @@
  * such a failure a second connection asks its version (tls_probe.c)
  * and the error names it.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +155,7 @@ session_starttls(struct relay_session *s, const char *domain,
 	if (tls_handshake(s, 1, e) == -1)
 		return -1;
 	/* RFC 3207 §4.2: what was said in plaintext is forgotten. */
-	memset(&s->caps, 0, sizeof(s->caps));
+	smtp_caps_clear(&s->caps);
 	return smtp_ehlo(s, domain, 0, e);
 }
 
@@ -253,9 +254,8 @@ try_host(struct relay_session *s, const char *host, int timeout_ms,
 	int attempt, retry;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		memset(&s->conn, 0, sizeof(s->conn));
-		s->conn.fd = -1;
-		memset(&s->caps, 0, sizeof(s->caps));
+		conn_clear(&s->conn);
+		smtp_caps_clear(&s->caps);
 		s->stage = STAGE_CONNECT;
 		if (conn_open(&s->conn, host, s->acct->port, timeout_ms,
 		    s->deadline_ms, trace, e) == -1)
@@ -278,6 +278,14 @@ try_host(struct relay_session *s, const char *host, int timeout_ms,
 	return -1;
 }
 
+void
+relay_clear(struct relay_session *s)
+{
+	memset(s, 0, offsetof(struct relay_session, caps));
+	smtp_caps_clear(&s->caps);
+	conn_clear(&s->conn);
+}
+
 int
 relay_open(struct relay_session *s, const struct account *a, FILE *trace,
     struct err *e)
@@ -285,8 +293,7 @@ relay_open(struct relay_session *s, const struct account *a, FILE *trace,
 	char domain[BOUNDS_DOMAIN + 1];
 	int i, timeout_ms;
 
-	memset(s, 0, sizeof(*s));
-	s->conn.fd = -1;
+	relay_clear(s);
 	s->acct = a;
 	snprintf(s->auth_used, sizeof(s->auth_used), "none");
 	if (a->nhosts <= 0)

@@ -50,8 +50,8 @@ struct relay_caps {
 	long long	 size;		/* SIZE limit, 0 = none given */
 	int		 has_size;
 	char		 auth[256];	/* mechanisms offered, space-separated */
-	char		 lines[BOUNDS_REPLY_LINES][BOUNDS_REPLY_LINE];
 	int		 nlines;	/* raw EHLO lines (for --probe) */
+	char		 lines[BOUNDS_REPLY_LINES][BOUNDS_REPLY_LINE];	/* last */
 };
 
 struct relay_reply {
@@ -69,9 +69,7 @@ struct relay_rcpt {
 };
 
 struct relay_session {
-	struct conn		 conn;
 	const struct account	*acct;
-	struct relay_caps	 caps;
 	char			 auth_used[32];	/* "PLAIN" or "none" */
 	int			 open;
 	long long		 deadline_ms;	/* overall, for failover */
@@ -84,7 +82,14 @@ struct relay_session {
 						 * deferred AUTH the relay
 						 * refused while it took the
 						 * message (relay_send) */
+	/* The large parts last: relay_clear() leaves their buffers. */
+	struct relay_caps	 caps;
+	struct conn		 conn;
 };
+
+/* A session with nothing open: every field zero (conn closed), but the
+ * buffers of caps and conn, which are never read before written. */
+void	 relay_clear(struct relay_session *);
 
 /*
  * Open a session: connect, TLS, EHLO, AUTH. trace is the -v stream or

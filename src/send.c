@@ -391,7 +391,7 @@ deliver(struct send_ctx *s, struct err *e)
 			memset(&rcpt[i], 0, sizeof(rcpt[i]));
 			rcpt[i].addr = s->env.rcpt[i];
 		}
-		memset(&rs, 0, sizeof(rs));
+		relay_clear(&rs);
 		rc = deliver_account(s, a, &rs, rcpt, e);
 		if (rc == 0 || e->code != EX_TEMPFAIL || a->fallback == NULL ||
 		    s->have_url || ++hops > s->conf.naccounts)

@@ -217,7 +217,7 @@ smtp_helo(struct relay_session *s, const char *domain, struct err *e)
 		return -1;
 	if (smtp_expect(s, STAGE_EHLO, "HELO", 2, &r, e) == -1)
 		return -1;
-	memset(&s->caps, 0, sizeof(s->caps));
+	smtp_caps_clear(&s->caps);
 	return 0;
 }
 
@@ -227,7 +227,7 @@ smtp_ehlo(struct relay_session *s, const char *domain, int allow_helo,
 {
 	struct reply r;
 
-	memset(&s->caps, 0, sizeof(s->caps));
+	smtp_caps_clear(&s->caps);
 	if (smtp_writef(s, e, "EHLO %s", domain) == -1 ||
 	    smtp_flush(s, e) == -1) {
 		s->stage = STAGE_EHLO;

@@ -42,6 +42,8 @@ int	 smtp_refused(struct relay_session *, enum stage, const char *what,
 	    const struct reply *, struct err *);
 
 /* Parse an EHLO reply into caps (lines kept for --probe). */
+/* No capabilities (nlines 0; the raw lines' bytes are left alone). */
+void	 smtp_caps_clear(struct relay_caps *);
 int	 smtp_caps_parse(struct relay_caps *, const struct reply *,
 	    struct err *);
 

@@ -113,12 +113,18 @@ caps_line(struct relay_caps *c, const char *t, struct err *e)
 	return 0;
 }
 
+void
+smtp_caps_clear(struct relay_caps *c)
+{
+	memset(c, 0, offsetof(struct relay_caps, lines));
+}
+
 int
 smtp_caps_parse(struct relay_caps *c, const struct reply *r, struct err *e)
 {
 	int i;
 
-	memset(c, 0, sizeof(*c));
+	smtp_caps_clear(c);
 	c->esmtp = 1;
 	for (i = 0; i < r->nlines; i++) {
 		memcpy(c->lines[i], r->text[i], sizeof(c->lines[i]));

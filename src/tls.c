@@ -19,10 +19,15 @@
  *
  * Session resumption (RFC 8446 §2.2, §4.6.1; RFC 5077): a session cached
  * for this account, host, port and name (tls_cache.c) is offered; the
- * relay decides. A resumed session carries no certificate, so the chain
- * stored with the session is verified again, against today's trust and
- * the same name, exactly as after a full handshake: the resumed session
- * is bound to a verified identity or it is not used. A refused or
+ * relay decides. A resumed session carries no certificate: it is bound
+ * to the chain verified when it was made. That verification still holds
+ * when the binding stored with the ticket (tls_verify_bind: the chain,
+ * the trust anchors its names reach in today's store, the name and the
+ * settings) is unchanged and every certificate in it is still valid;
+ * otherwise the stored chain is verified again, against today's trust
+ * and the same name, exactly as after a full handshake. Either way the
+ * resumed session is bound to a verified identity or it is not used. A
+ * refused or
  * unusable ticket costs one full handshake (on a new connection when
  * the handshake failed), never a failure. The newest ticket the relay
  * sent is stored when the connection ends.
@@ -69,6 +74,9 @@ struct tls_link {
 	gnutls_typed_vdata_st	 vdata[2];	/* name and purpose checked
 						 * (tls_verify_purpose) */
 	struct tls_cache	 cache;
+	struct tls_cache_bind	 bind;		/* loaded with the session */
+	struct tls_cache_bind	 now;		/* this connection's, kept
+						 * with its ticket */
 	int			 offered;	/* a cached session was set */
 	int			 done;		/* handshake and checks passed */
 	int			 lazy;		/* system trust, loaded lazily */
@@ -170,7 +178,7 @@ tls_save_session(gnutls_session_t s, const struct tls_link *l)
 		return;
 	exp = gnutls_db_check_entry_expire_time(&d);
 	if (exp > time(NULL))
-		tls_cache_store(&l->cache, &d, exp);
+		tls_cache_store(&l->cache, &d, exp, &l->now);
 	tls_cache_free(&d);
 }
 
@@ -288,7 +296,7 @@ tls_offer_session(struct tls_link *l, const struct tls_params *tp,
 	gnutls_datum_t d;
 
 	tls_cache_init(&l->cache, tp, host, tp->port, name);
-	if (tls_cache_load(&l->cache, &d) == -1)
+	if (tls_cache_load(&l->cache, &d, &l->bind) == -1)
 		return;
 	if (gnutls_session_set_data(l->s, d.data, d.size) == 0)
 		l->offered = 1;
@@ -490,20 +498,45 @@ tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 	if (!tp->verify)
 		return 0;
 	name = tp->server_name != NULL ? tp->server_name : c->host;
+	if (l->bind.set && tls_verify_bind(c->tls, tp, name, l->lazy ?
+	    &l->trust : NULL, &l->now) == 0 &&
+	    memcmp(l->now.digest, l->bind.digest, sizeof(l->bind.digest)) ==
+	    0 && (long long)time(NULL) >= l->bind.nb &&
+	    (long long)time(NULL) < l->bind.na) {
+		c->tlsinfo.bound = 1;
+		return 0;
+	}
 	if (l->lazy && (certs = gnutls_certificate_get_peers(c->tls,
 	    &n)) != NULL)
 		trust_add_for(&l->trust, certs, n);
 	/* The same name and purpose (TLS WWW server) as the full handshake
 	 * checked: l->vdata, set by tls_verify_purpose. */
-	(void)name;
 	rc = gnutls_certificate_verify_peers(c->tls, l->vdata, 2, &status);
-	if (rc == 0 && status == 0)
+	if (rc == 0 && status == 0) {
+		if (!l->now.set)
+			(void)tls_verify_bind(c->tls, tp, name, l->lazy ?
+			    &l->trust : NULL, &l->now);
 		return 0;
+	}
 	if (rc < 0)
 		return err_set(e, EX_UNAVAILABLE, "TLS certificate of %s not "
 		    "accepted (resumed session): %s", c->peer,
 		    gnutls_strerror(rc));
 	return tls_verify_status(c, status, e);
+}
+
+/* A full handshake verified the chain: its binding goes with the
+ * ticket, when there is a cache to keep it in. */
+static void
+tls_bind_full(struct conn *c, const struct tls_params *tp)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+
+	if (gnutls_session_is_resumed(c->tls) || !tp->verify ||
+	    l->cache.path[0] == '\0')
+		return;
+	(void)tls_verify_bind(c->tls, tp, tp->server_name != NULL ?
+	    tp->server_name : c->host, l->lazy ? &l->trust : NULL, &l->now);
 }
 
 int
@@ -536,6 +569,7 @@ conn_tls_start(struct conn *c, const struct tls_params *tp, int starttls,
 	}
 	if (tls_verify_after(c, tp, e) == -1)
 		goto fail;
+	tls_bind_full(c, tp);
 	((struct tls_link *)gnutls_session_get_ptr(c->tls))->done = 1;
 	tls_verify_trace(c, tp);
 	return 0;

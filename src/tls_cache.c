@@ -5,9 +5,10 @@
  *
  * A cache file, queue_dir/tls/<SHA-256 of the id, hex>:
  *
- *	relaymail-tls-session 1\n
+ *	relaymail-tls-session 2\n
  *	id <account> <host> <port> <name>\n
  *	expires <unix seconds>\n
+ *	verified <SHA-256 hex> <not before> <not after>\n   or   verified -\n
  *	length <octets>\n
  *	\n
  *	<octets of GnuTLS session data (gnutls_session_get_data2)>
@@ -16,7 +17,9 @@
  * from another account is never used), the expiry must lie in the
  * future and at most 7 days ahead (RFC 8446 §4.6.1: clients MUST NOT
  * cache tickets longer), and the length must be that of the rest of the
- * file (a torn or truncated file is ignored).
+ * file (a torn or truncated file is ignored). The verified line is
+ * tls.c's binding of the chain to the trust it was verified against
+ * (tls_cache.h); a file of an older format is ignored.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +35,7 @@
 #include "secret.h"
 #include "tls_cache.h"
 
-#define TLS_CACHE_MAGIC		"relaymail-tls-session 1\n"
+#define TLS_CACHE_MAGIC		"relaymail-tls-session 2\n"
 #define TLS_CACHE_MAX_AGE	(7 * 86400)	/* RFC 8446 §4.6.1 */
 #define TLS_CACHE_HEAD		(BOUNDS_PATH + 128)
 
@@ -153,14 +156,50 @@ cache_read(const char *path, unsigned char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-/* The header: returns its length, the expiry and session length. */
+/* "verified HEX NB NA\n" or "verified -\n" at p: *b, and the end. */
+static const char *
+cache_bind_line(const char *p, struct tls_cache_bind *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *h, *l;
+	char *q;
+	size_t i;
+
+	memset(b, 0, sizeof(*b));
+	if (strncmp(p, "verified ", 9) != 0)
+		return NULL;
+	p += 9;
+	if (strncmp(p, "-\n", 2) == 0)
+		return p + 2;
+	for (i = 0; i < sizeof(b->digest); i++, p += 2) {
+		if ((h = memchr(hex, p[0], 16)) == NULL || p[0] == '\0' ||
+		    (l = memchr(hex, p[1], 16)) == NULL || p[1] == '\0')
+			return NULL;
+		b->digest[i] = (unsigned char)((h - hex) << 4 | (l - hex));
+	}
+	errno = 0;
+	if (*p != ' ')
+		return NULL;
+	b->nb = strtoll(p + 1, &q, 10);
+	if (errno != 0 || *q != ' ')
+		return NULL;
+	b->na = strtoll(q + 1, &q, 10);
+	if (errno != 0 || *q != '\n' || b->nb >= b->na)
+		return NULL;
+	b->set = 1;
+	return q + 1;
+}
+
+/* The header: returns its length, the expiry, binding and session
+ * length. */
 static int
 cache_header(const struct tls_cache *tc, const unsigned char *buf,
-    size_t len, long long *expires, size_t *dlen)
+    size_t len, long long *expires, struct tls_cache_bind *b, size_t *dlen)
 {
 	char head[TLS_CACHE_HEAD], want[sizeof(tc->id) + 8];
 	const unsigned char *end;
 	unsigned long long l;
+	const char *r;
 	char *p, *q;
 	size_t hl;
 
@@ -180,9 +219,11 @@ cache_header(const struct tls_cache *tc, const unsigned char *buf,
 		return -1;
 	errno = 0;
 	*expires = strtoll(p + 8, &q, 10);
-	if (errno != 0 || *q != '\n' || strncmp(q + 1, "length ", 7) != 0)
+	if (errno != 0 || *q != '\n' ||
+	    (r = cache_bind_line(q + 1, b)) == NULL ||
+	    strncmp(r, "length ", 7) != 0)
 		return -1;
-	l = strtoull(q + 8, &p, 10);
+	l = strtoull(r + 7, &p, 10);
 	if (errno != 0 || *p != '\n' || p[1] != '\0' || l == 0 ||
 	    l != len - hl)
 		return -1;
@@ -191,7 +232,8 @@ cache_header(const struct tls_cache *tc, const unsigned char *buf,
 }
 
 int
-tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data)
+tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data,
+    struct tls_cache_bind *b)
 {
 	unsigned char *buf;
 	long long expires, now = (long long)time(NULL);
@@ -204,7 +246,8 @@ tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data)
 	if (tc->path[0] == '\0' || (buf = malloc(cap)) == NULL)
 		return -1;
 	if ((len = cache_read(tc->path, buf, cap)) > 0 &&
-	    (hl = cache_header(tc, buf, (size_t)len, &expires, &dlen)) > 0 &&
+	    (hl = cache_header(tc, buf, (size_t)len, &expires, b,
+	    &dlen)) > 0 &&
 	    expires > now && expires <= now + TLS_CACHE_MAX_AGE &&
 	    (data->data = gnutls_malloc(dlen)) != NULL) {
 		memcpy(data->data, buf + hl, dlen);
@@ -233,11 +276,26 @@ cache_write(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* The verified line's value (cache_bind_line reads it). */
+static void
+cache_bind_text(const struct tls_cache_bind *b, char *out, size_t len)
+{
+	size_t i, pos;
+
+	if (!b->set) {
+		snprintf(out, len, "-");
+		return;
+	}
+	for (i = 0, pos = 0; i < sizeof(b->digest); i++, pos += 2)
+		snprintf(out + pos, len - pos, "%02x", b->digest[i]);
+	snprintf(out + pos, len - pos, " %lld %lld", b->nb, b->na);
+}
+
 void
 tls_cache_store(const struct tls_cache *tc, const gnutls_datum_t *data,
-    time_t expires)
+    time_t expires, const struct tls_cache_bind *b)
 {
-	char tmp[BOUNDS_PATH + 32], head[TLS_CACHE_HEAD];
+	char tmp[BOUNDS_PATH + 32], head[TLS_CACHE_HEAD], bind[128];
 	struct stat st;
 	mode_t mode = 0600;
 	int fd, n, hl, ok;
@@ -248,8 +306,10 @@ tls_cache_store(const struct tls_cache *tc, const gnutls_datum_t *data,
 	if (expires > time(NULL) + TLS_CACHE_MAX_AGE)
 		expires = time(NULL) + TLS_CACHE_MAX_AGE;
 	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", tc->path, (long)getpid());
-	hl = snprintf(head, sizeof(head), "%sid %s\nexpires %lld\nlength %u"
-	    "\n\n", TLS_CACHE_MAGIC, tc->id, (long long)expires, data->size);
+	cache_bind_text(b, bind, sizeof(bind));
+	hl = snprintf(head, sizeof(head), "%sid %s\nexpires %lld\nverified "
+	    "%s\nlength %u\n\n", TLS_CACHE_MAGIC, tc->id, (long long)expires,
+	    bind, data->size);
 	if (n < 0 || (size_t)n >= sizeof(tmp) || hl < 0 ||
 	    (size_t)hl >= sizeof(head))
 		return;

@@ -29,6 +29,18 @@
 #include "bounds.h"
 #include "conn.h"	/* struct tls_params */
 
+/*
+ * What the session's chain was verified against (tls.c's binding): the
+ * digest of the name, the settings, the chain and the trust anchors it
+ * could use, and the time in which all of them are valid. set = 0: none
+ * (tls_verify = no, or the chain could not be decoded).
+ */
+struct tls_cache_bind {
+	unsigned char	 digest[32];
+	long long	 nb, na;
+	int		 set;
+};
+
 struct tls_cache {
 	char	 path[BOUNDS_PATH];	/* "" when there is no cache */
 	char	 id[BOUNDS_NAME + 2 * BOUNDS_DOMAIN + 16];
@@ -44,11 +56,14 @@ int	 tls_cache_dir(const struct tls_params *tp, char *out, size_t len);
  * a usable directory, tc->path is "". */
 void	 tls_cache_init(struct tls_cache *tc, const struct tls_params *tp,
 	    const char *host, int port, const char *name);
-/* 0 with the cached session in *data; -1 when there is none usable. */
-int	 tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data);
-/* Replace the cached session (best effort). */
+/* 0 with the cached session in *data and its binding in *b; -1 when
+ * there is none usable. */
+int	 tls_cache_load(const struct tls_cache *tc, gnutls_datum_t *data,
+	    struct tls_cache_bind *b);
+/* Replace the cached session and its binding (best effort). */
 void	 tls_cache_store(const struct tls_cache *tc,
-	    const gnutls_datum_t *data, time_t expires);
+	    const gnutls_datum_t *data, time_t expires,
+	    const struct tls_cache_bind *b);
 /* Forget the cached session (best effort). */
 void	 tls_cache_drop(const struct tls_cache *tc);
 void	 tls_cache_free(gnutls_datum_t *data);

@@ -12,6 +12,12 @@
 
 #include "conn.h"
 
+/* The system-wide GnuTLS policy file, unless $GNUTLS_SYSTEM_PRIORITY_FILE
+ * names another (GnuTLS reads the same). */
+#ifndef TLS_SYSTEM_POLICY
+#define TLS_SYSTEM_POLICY	"/etc/gnutls/config"
+#endif
+
 /* tls_verify.c: the error for a relay that offers only a TLS version below
  * tls_min_version (RFC 8996). Returns -1. */
 int	 tls_too_old(const struct conn *, const struct tls_params *,
@@ -27,10 +33,18 @@ void	 tls_verify_purpose(gnutls_session_t, const char *name,
  * Returns -1. */
 int	 tls_verify_failed(struct conn *, const struct tls_params *,
 	    struct err *);
-/* tls_verify.c: after the handshake: the version floor, c->tlsinfo
- * filled from the leaf certificate, tls_pin checked. */
+/* tls_verify.c: after the handshake: the version floor, c->tlsinfo's
+ * version and cipher (and, for -v and tls_pin, the leaf certificate's
+ * data), tls_pin checked. */
 int	 tls_verify_after(struct conn *, const struct tls_params *,
 	    struct err *);
+/* tls_verify.c: the binding of the session's verified chain (tls_cache.h):
+ * 0 with *out set, or -1 (no binding: tls_verify = no, a chain that
+ * cannot be decoded). lazy: the system store, when it is used. */
+struct trust;
+struct tls_cache_bind;
+int	 tls_verify_bind(gnutls_session_t, const struct tls_params *,
+	    const char *name, struct trust *lazy, struct tls_cache_bind *out);
 /* tls_verify.c: version, cipher and certificate data on the -v trace. */
 void	 tls_verify_trace(const struct conn *, const struct tls_params *);
 

@@ -13,16 +13,23 @@
  * - pins in the style of RFC 7469 §2.4: "sha256/" and the base64 SHA-256
  *   of the leaf certificate's DER SubjectPublicKeyInfo, checked in
  *   addition to verification (or alone with tls_verify = no);
- * - the connection's tlsinfo (version, cipher, subject, issuer, SHA-256
- *   fingerprint, days left) for the log, --probe and the -v trace.
+ * - the connection's tlsinfo: version and cipher for the log, and on
+ *   demand (--probe, the -v trace, tls_pin) what the leaf certificate
+ *   says: subject, issuer, SHA-256 fingerprint, pin, days left;
+ * - the binding of a verified chain, kept with its session ticket: a
+ *   resumed session whose binding is unchanged and still within its
+ *   validity needs no second verification (see tls_verify_bind).
  *
  * Nothing sensitive is traced: only version, cipher and certificate data.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,7 +38,9 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "tls_cache.h"
 #include "tls_int.h"
+#include "trust.h"
 
 int
 tls_too_old(const struct conn *c, const struct tls_params *tp, struct err *e)
@@ -253,13 +262,53 @@ tls_fingerprint(gnutls_x509_crt_t crt, char *out, size_t len)
 		    i ? ":" : "", fp[i]);
 }
 
+/* What the leaf certificate says, for --probe, -v and tls_pin. */
 static void
-tls_fill_info(struct conn *c, gnutls_x509_crt_t crt)
+tls_fill_cert(struct conn_tlsinfo *ti, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d;
+	time_t exp;
+
+	tls_dn(ti->subject, sizeof(ti->subject), &d,
+	    gnutls_x509_crt_get_dn3(crt, &d, 0));
+	tls_dn(ti->issuer, sizeof(ti->issuer), &d,
+	    gnutls_x509_crt_get_issuer_dn3(crt, &d, 0));
+	tls_fingerprint(crt, ti->fingerprint, sizeof(ti->fingerprint));
+	exp = gnutls_x509_crt_get_expiration_time(crt);
+	ti->days_left = exp == (time_t)-1 ? 0 :
+	    (long)((exp - time(NULL)) / 86400);
+	if (tls_spki_pin(crt, ti->spki_pin, sizeof(ti->spki_pin)) == -1)
+		ti->spki_pin[0] = '\0';
+}
+
+int
+conn_tls_certinfo(struct conn *c)
 {
 	struct conn_tlsinfo *ti = &c->tlsinfo;
-	gnutls_datum_t d;
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	unsigned n = 0;
+	int rc = -1;
+
+	if (ti->have_cert)
+		return 0;
+	if (c->tls == NULL || (certs = gnutls_certificate_get_peers(c->tls,
+	    &n)) == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0) {
+		tls_fill_cert(ti, crt);
+		ti->have_cert = 1;
+		rc = 0;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+static void
+tls_fill_info(struct conn *c)
+{
+	struct conn_tlsinfo *ti = &c->tlsinfo;
 	char *desc;
-	time_t exp;
 
 	snprintf(ti->version, sizeof(ti->version), "%s",
 	    gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls)));
@@ -270,14 +319,6 @@ tls_fill_info(struct conn *c, gnutls_x509_crt_t crt)
 		snprintf(ti->cipher, sizeof(ti->cipher), "%s",
 		    gnutls_cipher_get_name(gnutls_cipher_get(c->tls)));
 	gnutls_free(desc);
-	tls_dn(ti->subject, sizeof(ti->subject), &d,
-	    gnutls_x509_crt_get_dn3(crt, &d, 0));
-	tls_dn(ti->issuer, sizeof(ti->issuer), &d,
-	    gnutls_x509_crt_get_issuer_dn3(crt, &d, 0));
-	tls_fingerprint(crt, ti->fingerprint, sizeof(ti->fingerprint));
-	exp = gnutls_x509_crt_get_expiration_time(crt);
-	ti->days_left = exp == (time_t)-1 ? 0 :
-	    (long)((exp - time(NULL)) / 86400);
 	ti->resumed = gnutls_session_is_resumed(c->tls) != 0;
 }
 
@@ -329,6 +370,9 @@ tls_verify_after(struct conn *c, const struct tls_params *tp, struct err *e)
 	if (certs == NULL || n == 0)
 		return err_set(e, EX_UNAVAILABLE, "relay %s sent no "
 		    "certificate", c->peer);
+	tls_fill_info(c);
+	if (tp->pin == NULL && c->trace == NULL)
+		return 0;	/* the rest on demand: conn_tls_certinfo */
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return err_set(e, EX_OSERR, "out of memory for TLS");
 	if ((rc = gnutls_x509_crt_import(crt, &certs[0],
@@ -337,13 +381,89 @@ tls_verify_after(struct conn *c, const struct tls_params *tp, struct err *e)
 		return err_set(e, EX_PROTOCOL, "bad certificate from %s: %s",
 		    c->peer, gnutls_strerror(rc));
 	}
-	tls_fill_info(c, crt);
-	if (tls_spki_pin(crt, c->tlsinfo.spki_pin,
-	    sizeof(c->tlsinfo.spki_pin)) == -1)
-		c->tlsinfo.spki_pin[0] = '\0';
+	tls_fill_cert(&c->tlsinfo, crt);
+	c->tlsinfo.have_cert = 1;
 	gnutls_x509_crt_deinit(crt);
 	if (tp->pin != NULL)
 		return tls_check_pins(c, tp->pin, e);
+	return 0;
+}
+
+/* The digest's fields: a string with its NUL, a number as text. */
+static void
+bind_str(gnutls_hash_hd_t h, const char *s)
+{
+	(void)gnutls_hash(h, s, strlen(s) + 1);
+}
+
+static void
+bind_num(gnutls_hash_hd_t h, long long v)
+{
+	char n[32];
+
+	snprintf(n, sizeof(n), "%lld", v);
+	bind_str(h, n);
+}
+
+/*
+ * GnuTLS's verification of a chain is a function of the chain, the
+ * trust anchors its names can reach, the name and purpose checked, the
+ * settings (tls_priority, whose profile sets key sizes; the minimum
+ * version), the system-wide GnuTLS policy file (which can disable an
+ * algorithm) and the time. The binding is a SHA-256 over all of these
+ * but the time, and the time in which every certificate involved is
+ * valid: the same binding, within that time, gives the same result.
+ */
+int
+tls_verify_bind(gnutls_session_t s, const struct tls_params *tp,
+    const char *name, struct trust *lazy, struct tls_cache_bind *out)
+{
+	const gnutls_datum_t *certs;
+	struct trust_bind b;
+	struct trust file;
+	struct stat st;
+	const char *pol;
+	unsigned n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!tp->verify || (certs = gnutls_certificate_get_peers(s, &n)) ==
+	    NULL || n == 0)
+		return -1;
+	if (tp->ca_file != NULL) {
+		trust_file(&file, tp->ca_file);
+		lazy = &file;
+	}
+	if (lazy == NULL)
+		return -1;
+	memset(&b, 0, sizeof(b));
+	b.nb = LLONG_MIN;
+	b.na = LLONG_MAX;
+	if (gnutls_hash_init(&b.h, GNUTLS_DIG_SHA256) < 0)
+		return -1;
+	bind_str(b.h, "relaymail-tls-bind 1");
+	bind_str(b.h, name);
+	bind_str(b.h, GNUTLS_KP_TLS_WWW_SERVER);
+	bind_str(b.h, tp->priority != NULL ? tp->priority : "");
+	bind_num(b.h, tp->min_version);
+	pol = secure_getenv("GNUTLS_SYSTEM_PRIORITY_FILE");
+	if (pol == NULL)
+		pol = TLS_SYSTEM_POLICY;
+	bind_str(b.h, pol);
+	if (stat(pol, &st) == 0) {
+		bind_num(b.h, (long long)st.st_dev);
+		bind_num(b.h, (long long)st.st_ino);
+		bind_num(b.h, (long long)st.st_size);
+		bind_num(b.h, (long long)st.st_mtim.tv_sec);
+		bind_num(b.h, (long long)st.st_mtim.tv_nsec);
+	}
+	rc = trust_bind_chain(lazy, certs, n, &b);
+	gnutls_hash_deinit(b.h, out->digest);
+	if (rc == -1 || b.nb >= b.na)
+		return -1;
+	out->nb = b.nb;
+	out->na = b.na;
+	out->set = 1;
 	return 0;
 }
 
@@ -356,6 +476,11 @@ tls_verify_trace(const struct conn *c, const struct tls_params *tp)
 		return;
 	fprintf(c->trace, "=== %s %s%s\n", ti->version, ti->cipher,
 	    ti->resumed ? " (resumed)" : "");
+	if (ti->resumed && tp->verify)
+		fprintf(c->trace, "=== resumed session: %s\n", ti->bound ?
+		    "the chain, its trust anchors and the settings are those "
+		    "it was verified with, and all are still valid: not "
+		    "verified again" : "its chain was verified again");
 	fprintf(c->trace, "=== certificate %s, issuer %s, expires in %ld "
 	    "days\n", ti->subject, ti->issuer, ti->days_left);
 	fprintf(c->trace, "=== SHA-256 %s, pin %s\n", ti->fingerprint,

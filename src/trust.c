@@ -87,6 +87,30 @@ trust_add_for(struct trust *tr, const gnutls_datum_t *certs, unsigned n)
 	trust_lookup(tr, &w);
 }
 
+void
+trust_file(struct trust *tr, const char *path)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->bundle = path;
+}
+
+int
+trust_bind_chain(struct trust *tr, const gnutls_datum_t *certs, unsigned n,
+    struct trust_bind *b)
+{
+	gnutls_certificate_credentials_t cred = tr->cred;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		trust_bind_cert(b, certs[i].data, certs[i].size);
+	tr->cred = NULL;
+	tr->bind = b;
+	trust_add_for(tr, certs, n);
+	tr->cred = cred;
+	tr->bind = NULL;
+	return b->bad ? -1 : 0;
+}
+
 /* 24-bit and 16-bit lengths of the TLS presentation language. */
 static size_t
 be(const unsigned char *p, int n)

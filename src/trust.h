@@ -28,16 +28,30 @@
 #define RELAYMAIL_TRUST_H
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include "err.h"
 
 #ifndef TRUST_SYSTEM_BUNDLE
 #define TRUST_SYSTEM_BUNDLE	"/etc/ssl/certs/ca-certificates.crt"
 #endif
 
+/*
+ * A binding digest under construction (trust_bind_chain): SHA-256 over
+ * certificates, each as a 4-octet length and its DER, and the time in
+ * which all of them are valid. bad: one could not be decoded.
+ */
+struct trust_bind {
+	gnutls_hash_hd_t h;
+	long long	 nb;			/* latest notBefore */
+	long long	 na;			/* earliest notAfter */
+	int		 bad;
+};
+
 struct trust {
 	const char	*bundle;		/* system bundle path */
 	char		 index[4096];		/* index file, "" for none */
-	gnutls_certificate_credentials_t cred;
+	gnutls_certificate_credentials_t cred;	/* NULL: add nothing */
+	struct trust_bind *bind;		/* during trust_bind_chain() */
 };
 
 /*
@@ -47,6 +61,20 @@ struct trust {
  */
 int	 trust_system(struct trust *, gnutls_certificate_credentials_t cred,
 	    const char *cache_dir, struct err *);
+/* A CA file (tls_ca_file) read the same way, without an index: only
+ * for trust_bind_chain (GnuTLS loads the file itself for verification). */
+void	 trust_file(struct trust *, const char *path);
+/*
+ * Feed b with the chain certs[n] and then with every certificate of the
+ * store that trust_add_for() would add for it, in the order found: all
+ * that GnuTLS's chain building can use for this chain (see above). A
+ * later identical digest means the same chain meets the same
+ * candidates; b->nb and b->na bound the time in which all of them are
+ * valid. Adds nothing to the trust list. -1 when a certificate cannot
+ * be decoded (no binding).
+ */
+int	 trust_bind_chain(struct trust *, const gnutls_datum_t *certs, unsigned n,
+	    struct trust_bind *b);
 /* The body of the relay's Certificate handshake message (RFC 8446
  * §4.4.2 when tls13, else RFC 5246 §7.4.2), seen before GnuTLS checks
  * the chain: add the store's CAs for the certificates in it. */

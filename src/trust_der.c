@@ -3,8 +3,9 @@
  * trust_index.c both use (contract in trust_int.h): the outer DER of a
  * certificate (X.690 §8.1 tag-length-value) and its issuer and subject
  * Names (RFC 5280 §4.1), the bundle mapped read-only, its PEM blocks
- * (RFC 7468 §2) and their base64 (RFC 4648 §4), and adding one CA to
- * the trust list. It calls neither of those files.
+ * (RFC 7468 §2) and their base64 (RFC 4648 §4), a certificate's
+ * validity (RFC 5280 §4.1.2.5) and its part of a binding digest, and
+ * adding one CA to the trust list. It calls neither of those files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +14,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "trust.h"
@@ -85,9 +88,12 @@ der_open(const unsigned char **p, const unsigned char *end, int prefix,
 	return 0;
 }
 
+/* The first six fields of a TBSCertificate (RFC 5280 §4.1): version
+ * (empty for a v1 certificate), serialNumber, signature, issuer,
+ * validity, subject, each with its tag and length. */
 static int
-cert_names(const unsigned char *der, size_t len, int prefix,
-    struct trust_name *issuer, struct trust_name *subject)
+tbs_fields(const unsigned char *der, size_t len, int prefix,
+    struct trust_name f[6])
 {
 	const unsigned char *p = der, *end = der + len, *v, *start;
 	unsigned tag;
@@ -98,27 +104,128 @@ cert_names(const unsigned char *der, size_t len, int prefix,
 	if (der_open(&p, end, prefix, &end) == -1 ||
 	    der_open(&p, end, prefix, &end) == -1)
 		return -1;
-	/* [0] version (optional), serialNumber, signature, issuer,
-	 * validity, subject */
 	for (i = 0; i < 6; i++) {
 		start = p;
 		if (trust_der_next(&p, end, &tag, &v, &l) == -1)
 			return -1;
-		if (i == 0 && tag != 0xa0)
-			i++;		/* v1: no version field */
-		if (i == 3 || i == 5) {
-			if (tag != 0x30)
-				return -1;
-			if (i == 3) {
-				issuer->p = start;
-				issuer->len = (size_t)(p - start);
-			} else {
-				subject->p = start;
-				subject->len = (size_t)(p - start);
-			}
+		if (i == 0 && tag != 0xa0) {
+			f[0].p = start;		/* v1: no version field */
+			f[0].len = 0;
+			i++;
 		}
+		if ((i == 3 || i == 4 || i == 5) && tag != 0x30)
+			return -1;
+		f[i].p = start;
+		f[i].len = (size_t)(p - start);
 	}
 	return 0;
+}
+
+static int
+cert_names(const unsigned char *der, size_t len, int prefix,
+    struct trust_name *issuer, struct trust_name *subject)
+{
+	struct trust_name f[6];
+
+	if (tbs_fields(der, len, prefix, f) == -1)
+		return -1;
+	*issuer = f[3];
+	*subject = f[5];
+	return 0;
+}
+
+/* Two decimal digits at s. */
+static int
+dd(const unsigned char *s)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* A UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime
+ * (YYYYMMDDHHMMSSZ), the only forms RFC 5280 §4.1.2.5 allows, as Unix
+ * seconds. */
+static int
+der_time(const unsigned char **p, const unsigned char *end, long long *out)
+{
+	const unsigned char *v;
+	unsigned tag;
+	size_t l;
+	int f[5], i, y, c;
+	struct tm tm;
+
+	if (trust_der_next(p, end, &tag, &v, &l) == -1 ||
+	    !((tag == 0x17 && l == 13) || (tag == 0x18 && l == 15)) ||
+	    v[l - 1] != 'Z' || (y = dd(v)) == -1)
+		return -1;
+	if (tag == 0x18) {
+		if ((c = dd(v + 2)) == -1)
+			return -1;
+		y = y * 100 + c;
+		v += 4;
+	} else {
+		y += y < 50 ? 2000 : 1900;
+		v += 2;
+	}
+	for (i = 0; i < 5; i++)
+		if ((f[i] = dd(v + 2 * i)) == -1)
+			return -1;
+	if (f[0] < 1 || f[0] > 12 || f[1] < 1 || f[1] > 31 || f[2] > 23 ||
+	    f[3] > 59 || f[4] > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = f[0] - 1;
+	tm.tm_mday = f[1];
+	tm.tm_hour = f[2];
+	tm.tm_min = f[3];
+	tm.tm_sec = f[4];
+	*out = (long long)timegm(&tm);
+	return 0;
+}
+
+int
+trust_cert_validity(const unsigned char *der, size_t len, long long *nb,
+    long long *na)
+{
+	struct trust_name f[6];
+	const unsigned char *p, *end;
+	unsigned tag;
+	const unsigned char *v;
+	size_t l;
+
+	if (tbs_fields(der, len, 0, f) == -1)
+		return -1;
+	p = f[4].p;
+	if (trust_der_next(&p, f[4].p + f[4].len, &tag, &v, &l) == -1)
+		return -1;
+	p = v;
+	end = v + l;
+	return der_time(&p, end, nb) == -1 || der_time(&p, end, na) == -1 ||
+	    p != end ? -1 : 0;
+}
+
+void
+trust_bind_cert(struct trust_bind *b, const unsigned char *der,
+    size_t len)
+{
+	unsigned char n[4] = { (unsigned char)(len >> 24),
+	    (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+	    (unsigned char)len };
+	long long nb, na;
+
+	if (trust_cert_validity(der, len, &nb, &na) == -1) {
+		b->bad = 1;
+		return;
+	}
+	if (nb > b->nb)
+		b->nb = nb;
+	if (na < b->na)
+		b->na = na;
+	if (gnutls_hash(b->h, n, sizeof(n)) < 0 ||
+	    gnutls_hash(b->h, der, len) < 0)
+		b->bad = 1;
 }
 
 int
@@ -155,6 +262,10 @@ trust_add_der(struct trust *tr, const unsigned char *der, size_t len)
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t d = { (unsigned char *)der, (unsigned)len };
 
+	if (tr->bind != NULL)
+		trust_bind_cert(tr->bind, der, len);
+	if (tr->cred == NULL)
+		return 0;
 	gnutls_certificate_get_trust_list(tr->cred, &tl);
 	if (gnutls_x509_crt_init(&crt) < 0)
 		return -1;

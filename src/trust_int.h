@@ -46,7 +46,14 @@ int	 trust_cert_names(const unsigned char *der, size_t len,
 	    struct trust_name *issuer, struct trust_name *subject);
 int	 trust_wanted(const struct trust_want *, const unsigned char *,
 	    size_t);
-/* Add one DER certificate to the credentials' trust list. */
+/* Feed one DER certificate to b (trust.h). */
+void	 trust_bind_cert(struct trust_bind *b, const unsigned char *der,
+	    size_t len);
+/* notBefore and notAfter of a DER certificate, Unix seconds. */
+int	 trust_cert_validity(const unsigned char *der, size_t len,
+	    long long *not_before, long long *not_after);
+/* Add one DER certificate to the credentials' trust list (none when
+ * tr->cred is NULL), and to tr->bind when that is set. */
 int	 trust_add_der(struct trust *, const unsigned char *, size_t);
 int	 trust_map(const char *path, struct trust_map *);
 void	 trust_unmap(struct trust_map *);

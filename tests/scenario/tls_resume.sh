@@ -3,7 +3,9 @@
 # a later send to the same account, host and name resumes the session
 # the relay gave a ticket for (the relay logs "--- tls resumed"); any
 # other name does not; a resumed session is verified again against the
-# trust of today; a corrupt, unknown or expired ticket costs one full
+# trust of today (not repeated while the chain, the CAs it can reach
+# and the settings are those it was verified with, and all are still
+# valid); a corrupt, unknown or expired ticket costs one full
 # handshake and the message is still delivered; concurrent senders
 # share the cache without breaking it; no state directory means no
 # resumption, not a failure. A relay without X25519 (the one key share
@@ -154,6 +156,61 @@ awk '/^=== connection 2/ {c = 1} c && /^C: (AUTH|MAIL)/ {bad = 1}
 [ -z "$(cachefile)" ] || fail "the refused session is still cached"
 expect_msgs 1
 t_end
+
+# The binding kept with the ticket: while it holds, the resumed session
+# is not verified again; any change to what verification depends on
+# (the chain's CAs in the store, the settings, the validity window)
+# makes the stored chain be verified again.
+t_begin "a resumed session whose binding holds is not verified again"
+relay_start implicit -n 3
+send rcpt@example.com
+expect_rc 0
+grep -q '^verified [0-9a-f]\{64\} [0-9]* [0-9]*$' "$(cachefile)" ||
+    fail "no binding kept with the ticket: $(sed -n 4p "$(cachefile)")"
+send -v rcpt@example.com
+expect_rc 0
+expect_resumed 2 1
+expect_err '^=== resumed session: the chain, its trust anchors .*not verified again'
+# an unrelated CA added to tls_ca_file changes nothing this chain uses
+cat "$CERTS/ca.pem" "$CERTS/unknownca.pem" >"$T/two-cas.pem"
+conf tls_ca_file="$T/two-cas.pem"
+send -v rcpt@example.com
+expect_rc 0
+expect_resumed 3 1
+expect_err 'not verified again'
+expect_msgs 3
+t_end
+
+rebind_case() {	# rebind_case WHAT COMMAND [CONF...]: verified again
+	what=$1 cmd=$2
+	shift 2
+	t_begin "$what: the resumed chain is verified again, delivered"
+	relay_start implicit -n 3
+	send rcpt@example.com
+	expect_rc 0
+	f=$(cachefile)
+	eval "$cmd"
+	[ $# -eq 0 ] || conf "$@"
+	send -v rcpt@example.com
+	expect_rc 0
+	expect_resumed 2 1
+	expect_err '^=== resumed session: its chain was verified again'
+	expect_msg "$T/expected"
+	# the binding kept with the new ticket holds again
+	send -v rcpt@example.com
+	expect_rc 0
+	expect_err 'not verified again'
+	expect_msgs 3
+	t_end
+}
+rebind_case "a binding of other certificates" \
+    'sed -i "s/^verified 0/verified 1/; t; s/^verified [1-9a-f]/verified 0/" "$f"'
+rebind_case "a binding past its validity" \
+    'sed -i "s/^verified \([0-9a-f]*\) .*/verified \1 1000000000 1000000001/" "$f"'
+rebind_case "a binding not yet valid" \
+    'sed -i "s/^verified \([0-9a-f]*\) .*/verified \1 4000000000 4000000001/" "$f"'
+rebind_case "another tls_priority" : \
+    tls_priority="NORMAL:-VERS-ALL:+VERS-TLS1.3"
 
 t_begin "tls_session_cache = no: nothing cached, nothing resumed"
 relay_start implicit -n 2

@@ -126,9 +126,11 @@ relay_start implicit -n 4 -c "$PK/LI.chain" -k "$PK/L-key.pem"
 conf tls_ca_file=
 send_system "$PK/b.bundle" rcpt@example.com
 expect_rc 0
-send_system "$PK/b.bundle" rcpt@example.com
+send_system "$PK/b.bundle" -v rcpt@example.com
 expect_rc 0
 grep -q '^--- tls resumed' "$T/transcript" || fail "second send not resumed"
+# the same store: the verification kept with the ticket still holds
+expect_err '^=== resumed session: .*not verified again'
 # update-ca-certificates writes a new file
 bundle b.new O
 mv "$PK/b.new.bundle" "$PK/b.bundle"
