@@ -317,7 +317,8 @@ tls_session(struct conn *c, const struct tls_params *tp, struct err *e)
 		return err_set(e, EX_OSERR, "out of memory for TLS");
 	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
 	    GNUTLS_NO_SIGNAL | (tp->priority == NULL ?
-	    GNUTLS_KEY_SHARE_TOP : 0)) < 0) {
+	    GNUTLS_KEY_SHARE_TOP : 0) | (tp->session_cache ? 0 :
+	    GNUTLS_NO_TICKETS)) < 0) {
 		free(l);
 		return err_set(e, EX_OSERR, "cannot set up TLS");
 	}
