@@ -56,10 +56,9 @@
  * use; a server without it asks for another share with a
  * HelloRetryRequest (RFC 8446 §4.1.4), at one more round trip.
  */
-#define TLS_GROUPS	":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1" \
-			":+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448" \
-			":+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096" \
-			":+GROUP-FFDHE6144:+GROUP-FFDHE8192"
+/* -GROUP-ALL:+GROUP-X25519:+GROUP-ALL: X25519, then the others in
+ * NORMAL's order (the same list as naming each, and cheaper to parse). */
+#define TLS_GROUPS	":-GROUP-ALL:+GROUP-X25519:+GROUP-ALL"
 #define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" TLS_GROUPS
 #define TLS_PRIO_13	"NORMAL:-VERS-ALL:+VERS-TLS1.3" TLS_GROUPS
 #define TLS_NEVER	":-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"

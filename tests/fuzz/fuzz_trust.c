@@ -9,10 +9,12 @@
  *  - bit 0 set: the rest is both a DER certificate chain of one (the
  *    names to look up) and the PEM bundle scanned for them, with an
  *    index file in a temporary directory (bit 1: a second lookup reads
- *    the index the first one wrote).
+ *    the index the first one wrote; bit 2: the binding of that chain,
+ *    which decodes the validity of it and of every CA found).
  * Invariants: no crash, no UB, no leak (the trust list is freed with the
  * credentials; every CA added parsed as a certificate).
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,21 @@
 #include "trust.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+bind_once(struct trust *tr, const gnutls_datum_t *chain)
+{
+	struct trust_bind b;
+	unsigned char out[32];
+
+	memset(&b, 0, sizeof(b));
+	b.nb = LLONG_MIN;
+	b.na = LLONG_MAX;
+	if (gnutls_hash_init(&b.h, GNUTLS_DIG_SHA256) < 0)
+		return;
+	(void)trust_bind_chain(tr, chain, 1, &b);
+	gnutls_hash_deinit(b.h, out);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,6 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			trust_add_for(&tr, &d, 1);
 			if (data[0] & 2)
 				trust_add_for(&tr, &d, 1);
+			if (data[0] & 4)
+				bind_once(&tr, &d);
 		}
 		snprintf(idx, sizeof(idx), "%s/trust-index", dir);
 		unlink(idx);

@@ -807,6 +807,11 @@ tls_check_ok(const struct tls_case *t, struct conn *c, const char *pin)
 	size_t len;
 
 	ck_assert_str_eq(c->tlsinfo.version, t->msg);
+	/* The certificate's data are read at the handshake only for -v and
+	 * tls_pin; otherwise on demand (--probe). */
+	ck_assert_int_eq(c->tlsinfo.have_cert, c->trace != NULL);
+	ck_assert_int_eq(conn_tls_certinfo(c), 0);
+	ck_assert_int_eq(c->tlsinfo.have_cert, 1);
 	ck_assert_str_eq(c->tlsinfo.spki_pin, pin);
 	ck_assert_ptr_nonnull(strstr(c->tlsinfo.subject, "CN=localhost"));
 	ck_assert_ptr_nonnull(strstr(c->tlsinfo.issuer, "relaymail test CA"));
