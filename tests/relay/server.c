@@ -171,12 +171,17 @@ int
 server_sync_broken(struct conn *c, const char *what)
 {
 	struct pollfd	 p = { .fd = c->fd, .events = POLLIN };
+	/* No client sends before it has EHLO's (or HELO's) reply, which
+	 * tells it whether it may pipeline: only input already there
+	 * counts, so no reply to them waits. */
+	int		 wait = strcasecmp(what, "EHLO") != 0 &&
+			    strcasecmp(what, "HELO") != 0;
 
 	if (c->pipelining || c->sc->lax_sync || c->closed)
 		return 0;
 	if (c->rlen == 0 && (c->tls == NULL ||
 	    gnutls_record_check_pending(c->tls) == 0)) {
-		if (poll(&p, 1, SYNC_WAIT_MS) <= 0 || io_read(c) != 1 ||
+		if (!wait || poll(&p, 1, SYNC_WAIT_MS) <= 0 || io_read(c) != 1 ||
 		    c->rlen == 0)
 			return 0;
 	}
