@@ -137,7 +137,8 @@ int	 conn_tls_probe(struct conn *, const struct tls_params *p,
 
 /* Fill c->tlsinfo's certificate fields (subject, issuer, fingerprint,
  * pin, days left) from the relay's certificate, if not yet done (the
- * handshake only does it for -v and tls_pin). 0, or -1. */
+ * handshake only does it for -v and tls_pin). 0, or a negative GnuTLS
+ * error code (-1 when there is no certificate). */
 int	 conn_tls_certinfo(struct conn *);
 
 int	 conn_write(struct conn *, const void *, size_t, struct err *);

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "base64.h"
+#include "hex.h"
 #include "hdr.h"
 
 /* Fields whose bare local names get the maildomain. */
@@ -230,13 +231,11 @@ add_msgid(struct hdrs *h, const char *domain, time_t now, struct err *e)
 {
 	unsigned char rnd[12];
 	char hex[2 * sizeof(rnd) + 1], buf[BOUNDS_LINE];
-	size_t i;
 	int n;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return err_set(e, EX_OSERR, "getrandom failed");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	hex_encode(rnd, sizeof(rnd), hex);
 	if (domain == NULL || *domain == '\0')
 		domain = "localhost";
 	if (strpbrk(domain, "<> \t\r\n") != NULL)

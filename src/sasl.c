@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 
 #include "base64.h"
+#include "hex.h"
 #include "sasl.h"
 #include "secret.h"
 
@@ -53,21 +54,15 @@ sasl_cram_md5(const char *user, const char *pass, size_t plen,
     const unsigned char *chal, size_t clen, char *out, size_t cap,
     size_t *olen)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[16];
 	char digest[33];
-	size_t i;
 	int rc;
 
 	/* RFC 2195 §2: user SP hex(HMAC-MD5(password, challenge)). */
 	if (gnutls_hmac_fast(GNUTLS_MAC_MD5, pass, plen, chal, clen,
 	    mac) != 0)
 		return -1;
-	for (i = 0; i < 16; i++) {
-		digest[2 * i] = hex[mac[i] >> 4];
-		digest[2 * i + 1] = hex[mac[i] & 15];
-	}
-	digest[32] = '\0';
+	hex_encode(mac, sizeof(mac), digest);
 	{
 		const char *parts[] = { user, " ", digest };
 		size_t lens[] = { strlen(user), 1, 32 };

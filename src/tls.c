@@ -56,13 +56,13 @@
  * use; a server without it asks for another share with a
  * HelloRetryRequest (RFC 8446 §4.1.4), at one more round trip.
  */
-/* -GROUP-ALL:+GROUP-X25519:+GROUP-ALL: X25519, then the others in
- * NORMAL's order (the same list as naming each, and cheaper to parse). */
 /* AES-128-GCM first (TLS_AES_128_GCM_SHA256, the suite every TLS 1.3
  * peer must have, RFC 8446 §9.1): its SHA-256 key schedule costs less
  * than AES-256-GCM's SHA-384. Relays that choose by the client's order
  * (Postfix and OpenSSL by default) pick it; the rest is NORMAL's. */
 #define TLS_CIPHERS	":-CIPHER-ALL:+AES-128-GCM:+CIPHER-ALL"
+/* X25519, then the other groups in NORMAL's order: the same list as
+ * naming each one, and cheaper to parse. */
 #define TLS_GROUPS	":-GROUP-ALL:+GROUP-X25519:+GROUP-ALL"
 #define TLS_PRIO_12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" TLS_CIPHERS TLS_GROUPS
 #define TLS_PRIO_13	"NORMAL:-VERS-ALL:+VERS-TLS1.3" TLS_CIPHERS TLS_GROUPS
@@ -75,6 +75,8 @@ struct tls_link {
 	gnutls_session_t	 s;
 	unsigned char		 first[16];	/* first bytes received */
 	size_t			 nfirst;
+	const char		*name;		/* the name verified:
+						 * tls_server_name or host */
 	gnutls_typed_vdata_st	 vdata[2];	/* name and purpose checked
 						 * (tls_verify_purpose) */
 	struct tls_cache	 cache;
@@ -334,6 +336,7 @@ tls_session(struct conn *c, const struct tls_params *tp, struct err *e)
 	if (tls_priority(s, tp, e) == -1)
 		return -1;
 	name = tp->server_name != NULL ? tp->server_name : c->host;
+	l->name = name;
 	if (!tls_is_ip(name) && gnutls_server_name_set(s, GNUTLS_NAME_DNS,
 	    name, strlen(name)) < 0)
 		return err_set(e, EX_CONFIG, "bad TLS server name %s", name);
@@ -477,21 +480,32 @@ tls_refused_session(struct conn *c, int retry)
 	c->tls_retry = retry;
 }
 
+/* This connection's binding (tls_verify_bind) into l->now: 0, or -1. */
+static int
+tls_bind(struct conn *c, const struct tls_params *tp)
+{
+	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+
+	return tls_verify_bind(c->tls, tp, l->name, l->lazy ? &l->trust :
+	    NULL, &l->now);
+}
+
 /*
  * After the handshake: a session that was offered and not resumed is
  * forgotten (the relay refused its ticket: this connection paid the
- * full handshake, and stores the new ticket). A resumed session's
- * stored chain is verified again for the same name, as the full
- * handshake did; on failure the connection fails closed and the caller
- * retries with a full handshake, whose verification decides.
+ * full handshake, and stores the new ticket). A resumed session whose
+ * binding still holds needs nothing more; otherwise its stored chain is
+ * verified again for the same name, as the full handshake did. On
+ * failure the connection fails closed and the caller retries with a
+ * full handshake, whose verification decides.
  */
 static int
 tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	struct tls_link *l = gnutls_session_get_ptr(c->tls);
 	const gnutls_datum_t *certs;
-	const char *name;
 	unsigned status = 0, n = 0;
+	long long now;
 	int rc;
 
 	if (!l->offered)
@@ -502,12 +516,10 @@ tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 	}
 	if (!tp->verify)
 		return 0;
-	name = tp->server_name != NULL ? tp->server_name : c->host;
-	if (l->bind.set && tls_verify_bind(c->tls, tp, name, l->lazy ?
-	    &l->trust : NULL, &l->now) == 0 &&
-	    memcmp(l->now.digest, l->bind.digest, sizeof(l->bind.digest)) ==
-	    0 && (long long)time(NULL) >= l->bind.nb &&
-	    (long long)time(NULL) < l->bind.na) {
+	now = (long long)time(NULL);
+	if (l->bind.set && tls_bind(c, tp) == 0 && memcmp(l->now.digest,
+	    l->bind.digest, sizeof(l->bind.digest)) == 0 &&
+	    now >= l->bind.nb && now < l->bind.na) {
 		c->tlsinfo.bound = 1;
 		return 0;
 	}
@@ -519,8 +531,7 @@ tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 	rc = gnutls_certificate_verify_peers(c->tls, l->vdata, 2, &status);
 	if (rc == 0 && status == 0) {
 		if (!l->now.set)
-			(void)tls_verify_bind(c->tls, tp, name, l->lazy ?
-			    &l->trust : NULL, &l->now);
+			(void)tls_bind(c, tp);
 		return 0;
 	}
 	if (rc < 0)
@@ -535,13 +546,11 @@ tls_resumed_check(struct conn *c, const struct tls_params *tp, struct err *e)
 static void
 tls_bind_full(struct conn *c, const struct tls_params *tp)
 {
-	struct tls_link *l = gnutls_session_get_ptr(c->tls);
+	const struct tls_link *l = gnutls_session_get_ptr(c->tls);
 
-	if (gnutls_session_is_resumed(c->tls) || !tp->verify ||
-	    l->cache.path[0] == '\0')
-		return;
-	(void)tls_verify_bind(c->tls, tp, tp->server_name != NULL ?
-	    tp->server_name : c->host, l->lazy ? &l->trust : NULL, &l->now);
+	if (!gnutls_session_is_resumed(c->tls) && tp->verify &&
+	    l->cache.path[0] != '\0')
+		(void)tls_bind(c, tp);
 }
 
 int

@@ -31,6 +31,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "qfile.h"
 #include "secret.h"
 #include "tls_cache.h"
@@ -94,7 +95,6 @@ tls_cache_init(struct tls_cache *tc, const struct tls_params *tp,
 {
 	unsigned char h[32];
 	char dir[BOUNDS_PATH];
-	size_t i, pos;
 	int n;
 
 	memset(tc, 0, sizeof(*tc));
@@ -111,8 +111,7 @@ tls_cache_init(struct tls_cache *tc, const struct tls_params *tp,
 		tc->path[0] = '\0';
 		return;
 	}
-	for (i = 0, pos = (size_t)n; i < sizeof(h); i++, pos += 2)
-		snprintf(tc->path + pos, sizeof(tc->path) - pos, "%02x", h[i]);
+	hex_encode(h, sizeof(h), tc->path + n);
 }
 
 void
@@ -160,10 +159,7 @@ cache_read(const char *path, unsigned char *buf, size_t cap)
 static const char *
 cache_bind_line(const char *p, struct tls_cache_bind *b)
 {
-	static const char hex[] = "0123456789abcdef";
-	const char *h, *l;
 	char *q;
-	size_t i;
 
 	memset(b, 0, sizeof(*b));
 	if (strncmp(p, "verified ", 9) != 0)
@@ -171,12 +167,9 @@ cache_bind_line(const char *p, struct tls_cache_bind *b)
 	p += 9;
 	if (strncmp(p, "-\n", 2) == 0)
 		return p + 2;
-	for (i = 0; i < sizeof(b->digest); i++, p += 2) {
-		if ((h = memchr(hex, p[0], 16)) == NULL || p[0] == '\0' ||
-		    (l = memchr(hex, p[1], 16)) == NULL || p[1] == '\0')
-			return NULL;
-		b->digest[i] = (unsigned char)((h - hex) << 4 | (l - hex));
-	}
+	if (hex_decode(p, b->digest, sizeof(b->digest)) == -1)
+		return NULL;
+	p += 2 * sizeof(b->digest);
 	errno = 0;
 	if (*p != ' ')
 		return NULL;
@@ -280,15 +273,14 @@ cache_write(int fd, const unsigned char *p, size_t len)
 static void
 cache_bind_text(const struct tls_cache_bind *b, char *out, size_t len)
 {
-	size_t i, pos;
+	char hex[2 * sizeof(b->digest) + 1];
 
 	if (!b->set) {
 		snprintf(out, len, "-");
 		return;
 	}
-	for (i = 0, pos = 0; i < sizeof(b->digest); i++, pos += 2)
-		snprintf(out + pos, len - pos, "%02x", b->digest[i]);
-	snprintf(out + pos, len - pos, " %lld %lld", b->nb, b->na);
+	hex_encode(b->digest, sizeof(b->digest), hex);
+	snprintf(out, len, "%s %lld %lld", hex, b->nb, b->na);
 }
 
 void

@@ -30,9 +30,10 @@
 #include "conn.h"	/* struct tls_params */
 
 /*
- * What the session's chain was verified against (tls.c's binding): the
- * digest of the name, the settings, the chain and the trust anchors it
- * could use, and the time in which all of them are valid. set = 0: none
+ * What the session's chain was verified against (tls_verify_bind in
+ * tls_verify.c): the digest of the name, the settings, the chain and the
+ * trust anchors it could use, and the time in which all of them are
+ * valid. set = 0: none
  * (tls_verify = no, or the chain could not be decoded).
  */
 struct tls_cache_bind {

@@ -25,7 +25,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -288,14 +287,17 @@ conn_tls_certinfo(struct conn *c)
 	const gnutls_datum_t *certs;
 	gnutls_x509_crt_t crt;
 	unsigned n = 0;
-	int rc = -1;
+	int rc;
 
 	if (ti->have_cert)
 		return 0;
 	if (c->tls == NULL || (certs = gnutls_certificate_get_peers(c->tls,
-	    &n)) == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+	    &n)) == NULL || n == 0)
 		return -1;
-	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0) {
+	if ((rc = gnutls_x509_crt_init(&crt)) < 0)
+		return rc;
+	if ((rc = gnutls_x509_crt_import(crt, &certs[0],
+	    GNUTLS_X509_FMT_DER)) >= 0) {
 		tls_fill_cert(ti, crt);
 		ti->have_cert = 1;
 		rc = 0;
@@ -359,7 +361,6 @@ int
 tls_verify_after(struct conn *c, const struct tls_params *tp, struct err *e)
 {
 	const gnutls_datum_t *certs;
-	gnutls_x509_crt_t crt;
 	unsigned n = 0;
 	int ver, rc;
 
@@ -373,17 +374,9 @@ tls_verify_after(struct conn *c, const struct tls_params *tp, struct err *e)
 	tls_fill_info(c);
 	if (tp->pin == NULL && c->trace == NULL)
 		return 0;	/* the rest on demand: conn_tls_certinfo */
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return err_set(e, EX_OSERR, "out of memory for TLS");
-	if ((rc = gnutls_x509_crt_import(crt, &certs[0],
-	    GNUTLS_X509_FMT_DER)) < 0) {
-		gnutls_x509_crt_deinit(crt);
+	if ((rc = conn_tls_certinfo(c)) < 0)
 		return err_set(e, EX_PROTOCOL, "bad certificate from %s: %s",
 		    c->peer, gnutls_strerror(rc));
-	}
-	tls_fill_cert(&c->tlsinfo, crt);
-	c->tlsinfo.have_cert = 1;
-	gnutls_x509_crt_deinit(crt);
 	if (tp->pin != NULL)
 		return tls_check_pins(c, tp->pin, e);
 	return 0;
@@ -424,7 +417,6 @@ tls_verify_bind(gnutls_session_t s, const struct tls_params *tp,
 	struct stat st;
 	const char *pol;
 	unsigned n = 0;
-	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!tp->verify || (certs = gnutls_certificate_get_peers(s, &n)) ==
@@ -436,10 +428,7 @@ tls_verify_bind(gnutls_session_t s, const struct tls_params *tp,
 	}
 	if (lazy == NULL)
 		return -1;
-	memset(&b, 0, sizeof(b));
-	b.nb = LLONG_MIN;
-	b.na = LLONG_MAX;
-	if (gnutls_hash_init(&b.h, GNUTLS_DIG_SHA256) < 0)
+	if (trust_bind_begin(&b) == -1)
 		return -1;
 	bind_str(b.h, "relaymail-tls-bind 1");
 	bind_str(b.h, name);
@@ -457,9 +446,8 @@ tls_verify_bind(gnutls_session_t s, const struct tls_params *tp,
 		bind_num(b.h, (long long)st.st_mtim.tv_sec);
 		bind_num(b.h, (long long)st.st_mtim.tv_nsec);
 	}
-	rc = trust_bind_chain(lazy, certs, n, &b);
-	gnutls_hash_deinit(b.h, out->digest);
-	if (rc == -1 || b.nb >= b.na)
+	(void)trust_bind_chain(lazy, certs, n, &b);
+	if (trust_bind_end(&b, out->digest) == -1)
 		return -1;
 	out->nb = b.nb;
 	out->na = b.na;

@@ -12,6 +12,7 @@
  * every certificate it uses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,22 @@ trust_file(struct trust *tr, const char *path)
 {
 	memset(tr, 0, sizeof(*tr));
 	tr->bundle = path;
+}
+
+int
+trust_bind_begin(struct trust_bind *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->nb = LLONG_MIN;
+	b->na = LLONG_MAX;
+	return gnutls_hash_init(&b->h, GNUTLS_DIG_SHA256) < 0 ? -1 : 0;
+}
+
+int
+trust_bind_end(struct trust_bind *b, unsigned char out[32])
+{
+	gnutls_hash_deinit(b->h, out);
+	return b->bad || b->nb >= b->na ? -1 : 0;
 }
 
 int

@@ -61,6 +61,10 @@ struct trust {
  */
 int	 trust_system(struct trust *, gnutls_certificate_credentials_t cred,
 	    const char *cache_dir, struct err *);
+/* Start b (SHA-256, an unbounded window): 0, or -1. */
+int	 trust_bind_begin(struct trust_bind *b);
+/* End b: its digest in out; -1 when b is bad or its window is empty. */
+int	 trust_bind_end(struct trust_bind *b, unsigned char out[32]);
 /* A CA file (tls_ca_file) read the same way, without an index: only
  * for trust_bind_chain (GnuTLS loads the file itself for verification). */
 void	 trust_file(struct trust *, const char *path);

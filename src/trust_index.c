@@ -25,6 +25,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "hex.h"
 #include "trust_int.h"
 
 #define TRUST_INDEX_MAGIC	"relaymail-trust-index 1\n"
@@ -35,17 +36,11 @@
 static int
 name_hex(const unsigned char *p, size_t len, char out[TRUST_HEX])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char h[32];
-	size_t i;
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, h) < 0)
 		return -1;
-	for (i = 0; i < sizeof(h); i++) {
-		out[2 * i] = hex[h[i] >> 4];
-		out[2 * i + 1] = hex[h[i] & 15];
-	}
-	out[2 * i] = '\0';
+	hex_encode(h, sizeof(h), out);
 	return 0;
 }
 

@@ -14,7 +14,6 @@
  * Invariants: no crash, no UB, no leak (the trust list is freed with the
  * credentials; every CA added parsed as a certificate).
  */
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +33,10 @@ bind_once(struct trust *tr, const gnutls_datum_t *chain)
 	struct trust_bind b;
 	unsigned char out[32];
 
-	memset(&b, 0, sizeof(b));
-	b.nb = LLONG_MIN;
-	b.na = LLONG_MAX;
-	if (gnutls_hash_init(&b.h, GNUTLS_DIG_SHA256) < 0)
+	if (trust_bind_begin(&b) == -1)
 		return;
 	(void)trust_bind_chain(tr, chain, 1, &b);
-	gnutls_hash_deinit(b.h, out);
+	(void)trust_bind_end(&b, out);
 }
 
 int
