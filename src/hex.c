@@ -1,7 +1,8 @@
 /*
  * hex.c - base16 (RFC 4648 §8) in lower case: queue and cache file
  * names, the TLS binding line, CRAM-MD5's digest (RFC 2195 §2), the
- * Message-ID's random part. Contract in hex.h.
+ * Message-ID's random part, the %XX escapes of an OAuth redirect
+ * (RFC 3986 §2.1). Contract in hex.h.
  */
 #include "hex.h"
 

@@ -26,6 +26,7 @@
 #include <gnutls/gnutls.h>
 
 #include "conn.h"
+#include "hex.h"
 #include "oauth.h"
 #include "oauth_http.h"
 #include "oauth_store.h"
@@ -309,24 +310,12 @@ auth_url(const struct flow *f, const struct pkce *p, char *url, size_t cap)
 	return k < 0 || (size_t)k >= cap ? -1 : 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The value of name in query q (up to '#', ' ' or the end), decoded. */
 static int
 query_get(const char *q, const char *name, char *out, size_t cap)
 {
 	size_t	 nl = strlen(name), n = 0;
-	int	 h, l;
+	unsigned char b;
 
 	while (q != NULL && *q != '\0' && *q != '#' && *q != ' ') {
 		if (strncmp(q, name, nl) == 0 && q[nl] == '=') {
@@ -334,9 +323,8 @@ query_get(const char *q, const char *name, char *out, size_t cap)
 			    && *q != ' ' && *q != '\r' && *q != '\n'; q++) {
 				if (n + 1 >= cap)
 					return -1;
-				if (*q == '%' && (h = hexval(q[1])) >= 0 &&
-				    (l = hexval(q[2])) >= 0) {
-					out[n++] = (char)(h * 16 + l);
+				if (*q == '%' && hex_decode(q + 1, &b, 1) == 0) {
+					out[n++] = (char)b;
 					q += 2;
 				} else
 					out[n++] = *q == '+' ? ' ' : *q;
